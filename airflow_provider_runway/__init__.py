@@ -1,0 +1,48 @@
+"""Apache Airflow provider for Runway image-to-video, through CometAPI or Runway's own API.
+
+Importing this package is deliberately cheap: DAG files import the operator and sensor at
+every parse, so nothing here pulls in the HTTP stack.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__version__ = "0.1.0"
+
+_HOOK = "airflow_provider_runway.hooks.runway.RunwayHook"
+
+
+def get_provider_info() -> dict[str, Any]:
+    """Describe the provider to Airflow's ProvidersManager (entry point ``apache_airflow_provider``)."""
+    from airflow_provider_runway.connection_form import CONN_FIELDS, UI_FIELD_BEHAVIOUR
+
+    return {
+        "package-name": "airflow-provider-runway",
+        "name": "Runway",
+        "description": "Runway image-to-video generation through CometAPI or Runway's own API.",
+        "versions": [__version__],
+        "integrations": [
+            {
+                "integration-name": "Runway",
+                "external-doc-url": "https://docs.dev.runwayml.com/",
+                "tags": ["service"],
+            }
+        ],
+        "hooks": [{"integration-name": "Runway", "python-modules": ["airflow_provider_runway.hooks.runway"]}],
+        "operators": [
+            {"integration-name": "Runway", "python-modules": ["airflow_provider_runway.operators.runway"]}
+        ],
+        "sensors": [{"integration-name": "Runway", "python-modules": ["airflow_provider_runway.sensors.runway"]}],
+        "triggers": [
+            {"integration-name": "Runway", "python-modules": ["airflow_provider_runway.triggers.runway"]}
+        ],
+        "connection-types": [
+            {
+                "hook-class-name": _HOOK,
+                "connection-type": "runway",
+                "ui-field-behaviour": UI_FIELD_BEHAVIOUR,
+                "conn-fields": CONN_FIELDS,
+            }
+        ],
+    }
