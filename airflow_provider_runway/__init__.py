@@ -30,13 +30,9 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "hooks": [{"integration-name": "Runway", "python-modules": ["airflow_provider_runway.hooks.runway"]}],
-        "operators": [
-            {"integration-name": "Runway", "python-modules": ["airflow_provider_runway.operators.runway"]}
-        ],
+        "operators": [{"integration-name": "Runway", "python-modules": ["airflow_provider_runway.operators.runway"]}],
         "sensors": [{"integration-name": "Runway", "python-modules": ["airflow_provider_runway.sensors.runway"]}],
-        "triggers": [
-            {"integration-name": "Runway", "python-modules": ["airflow_provider_runway.triggers.runway"]}
-        ],
+        "triggers": [{"integration-name": "Runway", "python-modules": ["airflow_provider_runway.triggers.runway"]}],
         "connection-types": [
             {
                 "hook-class-name": _HOOK,

@@ -32,8 +32,17 @@ class RunwayAPIError(RunwayError):
     ``retryable`` means a later identical request may succeed (408/429/5xx).
     """
 
-    def __init__(self, status_code: int, message: str, *, method: str = "", path: str = "") -> None:
+    def __init__(
+        self,
+        status_code: int,
+        message: str,
+        *,
+        method: str = "",
+        path: str = "",
+        retry_after: float | None = None,
+    ) -> None:
         self.status_code = status_code
+        self.retry_after = retry_after
         self.api_message = message
         self.method = method
         self.path = path

@@ -45,7 +45,16 @@ class FlavorSpec:
         return f"{self.path_prefix}/{suffix.lstrip('/')}"
 
 
-COMETAPI_RATIOS = ("1280:720", "720:1280", "1104:832", "832:1104", "960:960", "1584:672", "1280:768", "768:1280")
+COMETAPI_RATIOS = (
+    "1280:720",
+    "720:1280",
+    "1104:832",
+    "832:1104",
+    "960:960",
+    "1584:672",
+    "1280:768",
+    "768:1280",
+)
 
 FLAVORS: dict[str, FlavorSpec] = {
     COMETAPI: FlavorSpec(
@@ -281,7 +290,10 @@ def validate_body(body: Mapping[str, Any], flavor: str) -> ValidatedBody:
             raise _fail("contentModeration", 'must be {"publicFigureThreshold": "auto"|"low"}')
         threshold = moderation.get("publicFigureThreshold")
         if threshold is not None and threshold not in PUBLIC_FIGURE_THRESHOLDS:
-            raise _fail("contentModeration", f"publicFigureThreshold must be one of: {_allowed(PUBLIC_FIGURE_THRESHOLDS)}")
+            raise _fail(
+                "contentModeration",
+                f"publicFigureThreshold must be one of: {_allowed(PUBLIC_FIGURE_THRESHOLDS)}",
+            )
 
     if "audio" in out and model is not None and not model.audio:
         raise _fail("audio", f"model {model_name} does not take an audio option")
@@ -321,4 +333,3 @@ def build_image_to_video_body(
             raise InvalidRequestError("extra_body", f"sets {', '.join(clash)}, which have their own parameters")
         body.update(extra_body)
     return validate_body(body, flavor)
-

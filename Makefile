@@ -1,0 +1,50 @@
+# Everything installs itself from the lock file: only a Python >= 3.10 is needed.
+SHELL := /bin/bash
+PYTHON ?= python3
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+# Never download a Python: use the one that runs this Makefile.
+export UV_PYTHON := $(shell $(PYTHON) -c 'import sys; print(sys.executable)')
+export UV_PYTHON_DOWNLOADS := never
+export UV_PYTHON_PREFERENCE := only-system
+LOWEST_ENV := .venv-airflow-3.1
+PYTEST_ARGS ?=
+
+.PHONY: demo test lint typecheck test-newest test-lowest test-processes bench sync sync-lowest clean
+
+demo: sync  ## Run the example DAG end to end (local emulator unless runway_default is configured)
+	.venv/bin/python scripts/demo.py
+
+test: lint typecheck test-newest test-lowest  ## Lint, type-check, then the suite on Airflow 3.3 and 3.1
+
+.tools/bin/uv:
+	$(PYTHON) -m venv .tools && .tools/bin/python -m pip install --quiet uv
+
+sync: $(UV)
+	$(UV) sync --frozen --extra video --quiet
+
+sync-lowest: $(UV)
+	UV_PROJECT_ENVIRONMENT=$(LOWEST_ENV) $(UV) sync --frozen --extra video --quiet \
+		--no-default-groups --group dev --group airflow-lowest
+
+lint: sync
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+typecheck: sync
+	.venv/bin/mypy
+
+test-newest: sync
+	.venv/bin/python -m pytest $(PYTEST_ARGS)
+
+test-lowest: sync-lowest
+	$(LOWEST_ENV)/bin/python -m pytest -m "not processes" $(PYTEST_ARGS)
+
+test-processes: sync  ## Only the tests that start real scheduler/triggerer processes
+	.venv/bin/python -m pytest -m processes $(PYTEST_ARGS)
+
+bench: sync
+	.venv/bin/python bench/emulator_throughput.py
+	.venv/bin/python bench/poll_client.py
+
+clean:
+	rm -rf .venv $(LOWEST_ENV) .tools output .pytest_cache .mypy_cache .ruff_cache

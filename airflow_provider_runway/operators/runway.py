@@ -1,0 +1,199 @@
+"""RunwayImageToVideoOperator: submit one image-to-video task (and optionally wait for it).
+
+Thin by design: the body is built and validated by ``models``, HTTP lives in the hook and the
+wait is the sensor's. DAG files import this at every parse, so the HTTP stack loads only in
+``execute``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from airflow.configuration import conf
+from airflow.sdk import BaseOperator
+
+from airflow_provider_runway.models import DEFAULT_MODEL
+from airflow_provider_runway.sensors.runway import (
+    DEFAULT_NOT_VISIBLE_GRACE,
+    DEFAULT_POLL_INTERVAL,
+    DEFAULT_TIMEOUT,
+    RunwayWaitMixin,
+    _seconds,
+)
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_provider_runway.hooks.runway import RunwayHook
+    from airflow_provider_runway.resume import SubmittedTaskStore
+
+XCOM_TASK_ID_KEY = "runway_task_id"
+XCOM_TASK_KEY = "runway_task"
+# An earlier try's task in one of these states is reused instead of paying again.
+REUSABLE_STATUSES = frozenset({"PENDING", "THROTTLED", "RUNNING", "SUCCEEDED"})
+
+
+class RunwayImageToVideoOperator(RunwayWaitMixin, BaseOperator):
+    """Create a Runway image-to-video task; returns its Runway task id.
+
+    The id is the XCom ``return_value`` and is also pushed under ``runway_task_id``. A retry of
+    this task reconnects to the task an earlier try created unless that one failed or was
+    cancelled, so a retry never pays twice.
+
+    :param prompt_image: https URL, ``data:image/...;base64`` URI (<= 5 MiB), ``runway://`` URI
+        (flavor runway) or a list of ``{"uri": ..., "position": "first"|"last"}`` frames.
+    :param model: Runway model id (default ``gen3a_turbo``); unknown models pass with a warning.
+    :param prompt_text: motion/scene prompt (CometAPI <= 512 characters, Runway <= 1000).
+    :param ratio: output ratio such as ``1280:768``; allowed values depend on flavor and model.
+    :param duration: seconds of video; allowed values depend on flavor and model.
+    :param seed: integer for reproducible results.
+    :param watermark: add Runway's watermark.
+    :param content_moderation: e.g. ``{"publicFigureThreshold": "low"}``.
+    :param extra_body: more API fields, sent as given (for fields not modelled yet).
+    :param runway_conn_id: the ``runway`` connection.
+    :param wait_for_completion: also wait for the task; the final task goes to XCom ``runway_task``.
+    :param deferrable: wait in the triggerer (default ``[operators] default_deferrable``).
+    :param poll_interval: seconds between polls while waiting.
+    :param timeout: seconds to wait before failing (the remote task is cancelled unless
+        ``cancel_on_timeout=False``).
+    :param not_visible_grace: seconds during which ``task_not_exist`` means "not visible yet".
+    :param cancel_on_kill: cancel the Runway task when this task is killed while waiting.
+    :param resubmit_on_failure: on an Airflow retry, submit again if the earlier try's task
+        FAILED or was CANCELLED (otherwise fail without paying again).
+    """
+
+    template_fields: Sequence[str] = (
+        "prompt_image",
+        "model",
+        "prompt_text",
+        "ratio",
+        "duration",
+        "seed",
+        "watermark",
+        "content_moderation",
+        "extra_body",
+        "runway_conn_id",
+    )
+    template_fields_renderers = {"extra_body": "json", "content_moderation": "json"}
+    ui_color = "#d9c6f2"
+
+    def __init__(
+        self,
+        *,
+        prompt_image: str | list[dict[str, str]],
+        model: str = DEFAULT_MODEL,
+        prompt_text: str | None = None,
+        ratio: str | None = None,
+        duration: int | str | None = None,
+        seed: int | str | None = None,
+        watermark: bool | str | None = None,
+        content_moderation: Mapping[str, Any] | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        runway_conn_id: str = "runway_default",
+        wait_for_completion: bool = False,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=True),
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        timeout: timedelta | float = DEFAULT_TIMEOUT,
+        not_visible_grace: float = DEFAULT_NOT_VISIBLE_GRACE,
+        cancel_on_timeout: bool = True,
+        cancel_on_kill: bool = True,
+        resubmit_on_failure: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.prompt_image = prompt_image
+        self.model = model
+        self.prompt_text = prompt_text
+        self.ratio = ratio
+        self.duration = duration
+        self.seed = seed
+        self.watermark = watermark
+        self.content_moderation = content_moderation
+        self.extra_body = extra_body
+        self.runway_conn_id = runway_conn_id
+        self.wait_for_completion = wait_for_completion
+        self.deferrable = deferrable
+        self.poll_interval = float(poll_interval)
+        self.wait_timeout = _seconds(timeout)
+        self.not_visible_grace = float(not_visible_grace)
+        self.cancel_on_timeout = cancel_on_timeout
+        self.cancel_on_kill = cancel_on_kill
+        self.resubmit_on_failure = resubmit_on_failure
+
+    def _validated_body(self, flavor: str) -> Any:
+        from airflow_provider_runway.models import build_image_to_video_body
+
+        return build_image_to_video_body(
+            prompt_image=self.prompt_image,
+            model=self.model,
+            prompt_text=self.prompt_text,
+            ratio=self.ratio,
+            duration=self.duration,
+            seed=self.seed,
+            watermark=self.watermark,
+            content_moderation=self.content_moderation,
+            extra_body=self.extra_body,
+            flavor=flavor,
+        )
+
+    def _reusable_task(self, hook: RunwayHook, store: SubmittedTaskStore) -> str | None:
+        """The earlier try's Runway task, if it can be reused instead of paying again."""
+        from airflow_provider_runway._compat import AirflowFailException
+        from airflow_provider_runway.errors import RunwayTaskNotFoundError, RunwayTaskNotVisibleError
+
+        previous = store.get()
+        if previous is None:
+            return None
+        try:
+            status = hook.get_task(previous).status
+        except RunwayTaskNotVisibleError:
+            status = "PENDING"  # created moments ago: CometAPI does not show it yet
+        except RunwayTaskNotFoundError:
+            status = "GONE"
+        if status in REUSABLE_STATUSES:
+            self.log.info("Reconnecting to Runway task %s (%s) created by an earlier try", previous, status)
+            return previous
+        if not self.resubmit_on_failure:
+            raise AirflowFailException(
+                f"The earlier try's Runway task {previous} ended {status}; resubmit_on_failure=False, not paying again"
+            )
+        self.log.warning("The earlier try's Runway task %s ended %s; submitting a new one", previous, status)
+        return None
+
+    def execute(self, context: Context) -> str:
+        from airflow_provider_runway.hooks.runway import RunwayHook
+        from airflow_provider_runway.resume import SubmittedTaskStore
+
+        hook = RunwayHook(self.runway_conn_id)
+        validated = self._validated_body(hook.flavor)  # bad input fails here, before any paid call
+        store = SubmittedTaskStore(context, self.log)
+        runway_task_id = self._reusable_task(hook, store)
+        if runway_task_id is None:
+            runway_task_id = hook.submit_image_to_video(validated)
+            store.set(runway_task_id)
+        context["ti"].xcom_push(key=XCOM_TASK_ID_KEY, value=runway_task_id)
+        if not self.wait_for_completion:
+            store.clear()
+            return runway_task_id
+        if self.deferrable:
+            self.defer(
+                trigger=self._make_trigger(runway_task_id, self.wait_timeout),
+                method_name="execute_complete",
+            )
+        started = time.time()
+        event = self._wait_blocking(runway_task_id, self.wait_timeout)
+        self.log.info("Waited %.0f s for Runway task %s", time.time() - started, runway_task_id)
+        return self.execute_complete(context, event)
+
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> str:
+        """Resume after the wait: push the final task to XCom ``runway_task``; return the id."""
+        from airflow_provider_runway.resume import SubmittedTaskStore
+
+        self.log.info("Runway wait finished after %s polls: %s", event.get("polls", "?"), event.get("message"))
+        task = self._finish(event, failure_retryable=self.resubmit_on_failure)
+        context["ti"].xcom_push(key=XCOM_TASK_KEY, value=task)
+        SubmittedTaskStore(context, self.log).clear()
+        return str(event.get("runway_task_id"))
