@@ -17,9 +17,9 @@ class InvalidRequestError(RunwayError, ValueError):
     ``field`` is the operator parameter (snake_case); the message also names the API field.
     """
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, *, label: str | None = None) -> None:
         self.field = field
-        super().__init__(f"{field}: {message}")
+        super().__init__(f"{label or field}: {message}")
 
 
 class ConnectionConfigError(RunwayError, ValueError):

@@ -135,7 +135,7 @@ def _label(wire: str) -> str:
 
 
 def _fail(wire: str, message: str) -> InvalidRequestError:
-    return InvalidRequestError(_label(wire), message)
+    return InvalidRequestError(PARAM_NAMES.get(wire, wire), message, label=_label(wire))
 
 
 def _allowed(values: tuple[Any, ...]) -> str:
@@ -164,7 +164,10 @@ def _as_bool(wire: str, value: Any) -> bool:
 def _check_https_url(wire: str, uri: str) -> None:
     if len(uri) > MAX_URL_CHARS:
         raise _fail(wire, f"URL is {len(uri)} characters; at most {MAX_URL_CHARS} allowed")
-    parts = urlsplit(uri)
+    try:
+        parts = urlsplit(uri)
+    except ValueError:  # e.g. an unbalanced "[" in the host
+        raise _fail(wire, f"is not a valid URL: {uri[:80]!r}") from None
     if parts.scheme != "https" or not parts.hostname:
         raise _fail(wire, f"must be an https:// URL, a data:image/...;base64 URI or a runway:// URI, got {uri[:80]!r}")
     try:

@@ -13,7 +13,6 @@ from email.utils import parsedate_to_datetime
 
 from airflow_provider_runway.errors import RunwayAPIError, RunwayError, RunwayTransportError
 
-RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 # A create answered with these surely created nothing, so it may be sent again.
 CREATE_SAFE_STATUSES = frozenset({429, 502, 503})
 
@@ -66,7 +65,7 @@ def is_retryable(error: BaseException, *, is_create: bool) -> bool:
     if isinstance(error, RunwayAPIError):
         if is_create:
             return error.status_code in CREATE_SAFE_STATUSES
-        return error.status_code in RETRYABLE_STATUSES
+        return error.retryable  # 408, 429 and every 5xx (e.g. a proxy's 520-524), like the trigger
     if isinstance(error, RunwayTransportError):
         return not (is_create and error.sent)
     return False

@@ -80,20 +80,25 @@ def _base_url(conn_id: str, host: str | None, schema: str | None, port: int | No
     if not host:
         return flavor.default_host
     raw = host.strip().rstrip("/")
-    if "://" not in raw:
-        # A bare host: the URI form ``runway://:key@127.0.0.1:8000`` lands here.
-        scheme = schema if schema in ("http", "https") else None
-        hostname = urlsplit(f"//{raw}").hostname or ""
-        raw = f"{scheme or ('http' if is_loopback(hostname) else 'https')}://{raw}"
-    parts = urlsplit(raw)
+    not_a_url = ConnectionConfigError(f"connection {conn_id!r}: host {host!r} is not an http(s) URL")
+    try:
+        if "://" not in host:  # checked before rstrip("/") turned "https://" into "https:"
+            # A bare host: the URI form ``runway://:key@127.0.0.1:8000`` lands here.
+            scheme = schema if schema in ("http", "https") else None
+            hostname = urlsplit(f"//{raw}").hostname or ""
+            raw = f"{scheme or ('http' if is_loopback(hostname) else 'https')}://{raw}"
+        parts = urlsplit(raw)
+        explicit_port = parts.port
+    except ValueError:  # unbalanced "[" in the host, a port that is not a number or out of range
+        raise not_a_url from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConnectionConfigError(f"connection {conn_id!r}: host {host!r} is not an http(s) URL")
+        raise not_a_url
     if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise ConnectionConfigError(
             f"connection {conn_id!r}: plain http:// is allowed only for loopback hosts (127.0.0.1, localhost); "
             f"use https:// for {parts.hostname}"
         )
-    if port and parts.port is None:
+    if port and explicit_port is None:
         raw = f"{parts.scheme}://{parts.netloc}:{port}{parts.path}"
     # A user may paste the full prefix (".../runwayml/v1"); paths are added per flavor.
     for prefix in (flavor.path_prefix, "/runwayml/v1", "/v1"):

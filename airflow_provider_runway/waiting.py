@@ -66,7 +66,9 @@ class WaitTracker:
     def not_visible(self, now: float) -> dict[str, Any] | None:
         """CometAPI's ``task_not_exist``: keep waiting inside the grace window, then give up."""
         self.polls += 1
-        if self.last is None and now >= self.not_visible_until:
+        if self.last is not None:  # it was visible before: now a broken answer, tolerated a few times
+            return self._unreadable("task_not_exist for a task seen before")
+        if now >= self.not_visible_until:
             return wait_event(
                 ERROR,
                 self.task_id,

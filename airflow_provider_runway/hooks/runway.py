@@ -83,7 +83,8 @@ def read_response(status: int, text: str, headers: Mapping[str, str], method: st
     if 300 <= status < 400:
         where = headers.get("location", "elsewhere")
         raise RunwayAPIError(status, f"redirected to {where}: wrong host or flavor?", **kwargs)
-    if status == 404 and path.rsplit("/", 2)[-2:-1] == ["tasks"]:
+    if status == 404 and path.rsplit("/", 2)[-2:-1] == ["tasks"] and text.lstrip().startswith("{"):
+        # Only the API's own JSON 404 means "no such task"; an HTML 404 page is a wrong host.
         raise RunwayTaskNotFoundError(status, message, **kwargs)
     raise RunwayAPIError(status, message, retry_after=parse_retry_after(headers.get("retry-after")), **kwargs)
 

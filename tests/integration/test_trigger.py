@@ -1,0 +1,139 @@
+"""RunwayTaskTrigger run on a real event loop against the emulator."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import time
+from typing import Any
+
+import pytest
+
+from airflow_provider_runway.hooks.runway import RunwayHook
+from airflow_provider_runway.triggers.runway import RunwayTaskTrigger
+from tests.conftest import TEST_API_KEY
+
+CAT = "https://cdn.britannica.com/70/234870-050-D4D024BB/Orange-colored-cat-yawns-displaying-teeth.jpg"
+
+pytestmark = pytest.mark.integration
+
+
+def run_trigger(trigger: RunwayTaskTrigger, limit: float = 30.0) -> list[dict[str, Any]]:
+    """Drain the trigger completely: every event it yields, until its generator returns."""
+
+    async def drain() -> list[dict[str, Any]]:
+        return [event.payload async for event in trigger.run()]
+
+    return asyncio.run(asyncio.wait_for(drain(), limit))
+
+
+def submit(**body: Any) -> str:
+    return RunwayHook().submit_image_to_video({"promptImage": CAT, "model": "gen3a_turbo", **body})
+
+
+def make_trigger(task_id: str, **kwargs: Any) -> RunwayTaskTrigger:
+    kwargs.setdefault("poll_interval", 0.2)
+    kwargs.setdefault("deadline", time.time() + 20)
+    kwargs.setdefault("not_visible_until", time.time() + 10)
+    return RunwayTaskTrigger(runway_task_id=task_id, **kwargs)
+
+
+def test_serialize_round_trip_is_plain_json_without_the_key() -> None:
+    trigger = make_trigger("abc", runway_conn_id="runway_default", deadline=1_900_000_000.5)
+    classpath, kwargs = trigger.serialize()
+    text = json.dumps(kwargs)
+    assert TEST_API_KEY not in text
+    module, _, name = classpath.rpartition(".")
+    rebuilt = getattr(importlib.import_module(module), name)(**json.loads(text))
+    assert rebuilt.serialize() == (classpath, kwargs)
+
+
+def test_exactly_one_success_event(runway_emulator: Any, runway_conn: str) -> None:
+    runway_emulator.configure(generation_seconds=0.6, not_visible_seconds=0.5)
+    task_id = submit()
+    events = run_trigger(make_trigger(task_id))
+    assert len(events) == 1
+    [event] = events
+    assert event["status"] == "success"
+    assert event["task"]["status"] == "SUCCEEDED"
+    assert event["task"]["output"]
+
+
+def test_transient_errors_do_not_end_the_wait(runway_emulator: Any, runway_conn: str) -> None:
+    runway_emulator.configure(generation_seconds=1.0, not_visible_seconds=0)
+    task_id = submit()
+    runway_emulator.set_faults(
+        server_error={"count": 4, "status": 503, "route": "poll"},
+        reset={"count": 2, "route": "poll"},
+        rate_limit={"count": 2, "route": "poll", "retry_after": 0.2},
+    )
+    [event] = run_trigger(make_trigger(task_id))
+    assert event["status"] == "success"
+    assert runway_emulator.stats()["faults"]["server_error"]["remaining"] == 0
+
+
+def test_deadline_yields_a_timeout_event_with_the_last_status(runway_emulator: Any, runway_conn: str) -> None:
+    runway_emulator.configure(generation_seconds=60, not_visible_seconds=0)
+    task_id = submit()
+    [event] = run_trigger(make_trigger(task_id, deadline=time.time() + 1.5))
+    assert event["status"] == "timeout"
+    assert event["task"]["status"] in ("PENDING", "THROTTLED", "RUNNING")
+    assert "last status" in event["message"]
+
+
+def test_not_visible_within_grace_keeps_waiting(runway_emulator: Any, runway_conn: str) -> None:
+    runway_emulator.configure(not_visible_seconds=1.5, generation_seconds=0.5)
+    task_id = submit()
+    [event] = run_trigger(make_trigger(task_id, not_visible_until=time.time() + 5))
+    assert event["status"] == "success"
+
+
+def test_not_visible_past_grace_is_an_unknown_id(runway_emulator: Any, runway_conn: str) -> None:
+    runway_emulator.configure(not_visible_seconds=60)
+    task_id = submit()
+    [event] = run_trigger(make_trigger(task_id, not_visible_until=time.time() + 1))
+    assert event["status"] == "error"
+    assert "unknown" in event["message"]
+
+
+def test_malformed_answers_end_with_a_clear_error_not_a_loop(runway_emulator: Any, runway_conn: str) -> None:
+    runway_emulator.configure(generation_seconds=60, not_visible_seconds=0)
+    task_id = submit()
+    runway_emulator.set_faults(malformed={"count": 100, "body": "html", "route": "poll"})
+    [event] = run_trigger(make_trigger(task_id, poll_interval=0.05, max_unreadable=5))
+    assert event["status"] == "error"
+    assert "unreadable" in event["message"]
+
+
+def test_failed_task_reports_failure_code(runway_emulator: Any, runway_conn: str) -> None:
+    runway_emulator.configure(generation_seconds=0.5, not_visible_seconds=0)
+    task_id = submit(promptText="a forbidden scene")
+    [event] = run_trigger(make_trigger(task_id))
+    assert event["status"] == "failed"
+    assert event["task"]["failureCode"].startswith("SAFETY.INPUT")
+
+
+def test_trigger_restarted_from_kwargs_finishes_the_same_task(runway_emulator: Any, runway_conn: str) -> None:
+    runway_emulator.configure(generation_seconds=1.0, not_visible_seconds=0)
+    task_id = submit()
+    trigger = make_trigger(task_id)
+
+    async def first_poll_then_stop() -> None:
+        gen = trigger.run()
+        task = asyncio.ensure_future(gen.__anext__())
+        await asyncio.sleep(0.3)
+        task.cancel()  # what a triggerer shutdown does
+
+    asyncio.run(first_poll_then_stop())
+    _, kwargs = trigger.serialize()
+    [event] = run_trigger(RunwayTaskTrigger(**kwargs))
+    assert event["status"] == "success"
+    assert runway_emulator.stats()["creates"]["count"] == 1
+
+
+def test_missing_connection_is_an_error_event(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AIRFLOW_CONN_RUNWAY_NOPE", raising=False)
+    [event] = run_trigger(make_trigger("abc", runway_conn_id="runway_nope"))
+    assert event["status"] == "error"
+    assert "connection" in event["message"].lower()
