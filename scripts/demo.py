@@ -7,6 +7,7 @@ connection is configured through ``AIRFLOW_CONN_RUNWAY_DEFAULT``. Airflow runs f
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import os
@@ -23,7 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 DAG_FILE = ROOT / "dags" / "runway_image_to_video.py"
 OUTPUT = ROOT / "output"
 STATUS_LINE = re.compile(r"Runway task (?P<id>[0-9a-f-]{8,}): (?P<status>[A-Z]+)(?: (?P<pct>\d+%))?")
-SHOWN = re.compile(r"Runway|Stored|Marking run|state=|ERROR|Traceback|Error:")
+NOT_VISIBLE = re.compile(r"Runway task (?P<id>[0-9a-f-]{8,}) is not visible yet \((?P<status>task_not_exist)\)")
+SHOWN = re.compile(r"Created Runway task|Runway video URL|Stored \d+ bytes|ERROR|Traceback|Error:")
+DEMO_IMAGE = ROOT / "dags" / "assets" / "demo_cat.png"
 
 
 @contextlib.contextmanager
@@ -56,22 +59,23 @@ def airflow_env(home: str, conn: str) -> dict[str, str]:
     return env
 
 
-def run_dag(env: dict[str, str], log_path: Path) -> tuple[int, list[tuple[float, str]], str | None, str | None]:
-    """Run ``dag.test()``; echo progress lines; return (exit code, status timeline, task id, video path)."""
+def run_dag(
+    env: dict[str, str], log_path: Path, conf: dict[str, str]
+) -> tuple[int, list[tuple[float, str]], str | None, str | None]:
+    """``airflow dags test`` (i.e. ``dag.test()``); echo progress; return (exit code, timeline, task id, video)."""
     timeline: list[tuple[float, str]] = []
     task_id = video = None
     started = time.monotonic()
-    proc = subprocess.Popen(
-        [sys.executable, str(DAG_FILE)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
+    cmd = [sys.executable, "-m", "airflow", "dags", "test", "runway_image_to_video", "--conf", json.dumps(conf)]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     assert proc.stdout is not None
     with log_path.open("w") as log:
         for line in proc.stdout:
             log.write(line)
-            match = STATUS_LINE.search(line)
+            match = STATUS_LINE.search(line) or NOT_VISIBLE.search(line)
             if match:
                 task_id = match["id"]
-                label = match["status"] + (f" {match['pct']}" if match["pct"] else "")
+                label = match["status"] + (f" {match['pct']}" if match.groupdict().get("pct") else "")
                 if not timeline or timeline[-1][1] != label:
                     timeline.append((time.monotonic() - started, label))
                     print(f"  [{timeline[-1][0]:5.1f}s] Runway task {task_id}: {label}", flush=True)
@@ -79,9 +83,33 @@ def run_dag(env: dict[str, str], log_path: Path) -> tuple[int, list[tuple[float,
             stored = re.search(r"Stored (\d+) bytes at (\S+\.mp4)", line)
             if stored:
                 video = stored[2]
-            if SHOWN.search(line) and "Runway task" not in line:
-                print("  " + line.rstrip()[-160:], flush=True)
+            if SHOWN.search(line):
+                print("  " + _message(line), flush=True)
     return proc.wait(), timeline, task_id, video
+
+
+def _message(line: str) -> str:
+    """The event text of an Airflow log line, without its timestamp/logger decoration."""
+    text = re.sub(r"^\S*\d{4}-\d\d-\d\dT\S+\s+\[\s*\w+\s*\]\s*", "", line.strip())
+    return re.sub(r"\s+\[airflow\.\S+\].*$", "", text)[:200]
+
+
+def demo_conf(emulated: bool) -> dict[str, str]:
+    """The emulator cannot fetch the seed's https picture offline, so send a bundled one inline."""
+    if not emulated:
+        return {}
+    return {"prompt_image": "data:image/png;base64," + base64.b64encode(DEMO_IMAGE.read_bytes()).decode()}
+
+
+def save_frame(video: str) -> str | None:
+    """A still from the middle of the video, to look at without a player."""
+    try:
+        import imageio_ffmpeg
+    except ImportError:
+        return None
+    frame = str(Path(video).with_suffix(".frame.png"))
+    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-ss", "2.5", "-i", video, "-frames:v", "1", frame]
+    return frame if subprocess.run(cmd, check=False).returncode == 0 else None
 
 
 def describe_video(path: str) -> str:
@@ -105,7 +133,9 @@ def main() -> int:
             [sys.executable, "-m", "airflow", "db", "migrate"], env=env, check=True, capture_output=True, text=True
         )
         print(f"Running DAG runway_image_to_video with dag.test() ({DAG_FILE.relative_to(ROOT)}):", flush=True)
-        code, timeline, task_id, video = run_dag(env, OUTPUT / "demo-airflow.log")
+        if emulator is not None:
+            print(f"Input image: {DEMO_IMAGE.relative_to(ROOT)} (sent inline as a data URI)")
+        code, timeline, task_id, video = run_dag(env, OUTPUT / "demo-airflow.log", demo_conf(emulator is not None))
         stats = emulator.stats() if emulator is not None else None  # type: ignore[attr-defined]
     print()
     if code != 0 or not video:
@@ -115,12 +145,14 @@ def main() -> int:
     print(f"  Runway task id : {task_id}")
     print("  status timeline: " + " -> ".join(f"{label} @{t:.0f}s" for t, label in timeline))
     if stats is not None:
-        polls = sum(len(task.get("polls", [])) for task in stats.get("tasks", {}).values())
-        print(f"  emulator saw   : {stats.get('creates', {}).get('count', '?')} create(s), {polls} poll(s)")
+        print(f"  emulator saw   : {stats['creates']['count']} create(s), {stats['polls']['count']} poll(s)")
     print(f"  video          : {video} ({Path(video).stat().st_size} bytes)")
     info = describe_video(video)
     if info:
         print(f"  ffmpeg says    : {info}")
+    frame = save_frame(video)
+    if frame:
+        print(f"  a still frame  : {frame}")
     print(f"  Airflow log    : {OUTPUT / 'demo-airflow.log'}")
     return 0
 
