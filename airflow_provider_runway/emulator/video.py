@@ -1,0 +1,157 @@
+"""Real, playable MP4s for the local emulator, made from each task's input image.
+
+Runway returns an MP4 URL for every finished task. The emulator serves a genuine H.264 file
+(yuv420p, ``+faststart``) instead of a placeholder, so that downstream tasks which download,
+probe or transcode the output exercise real media, without paying for a real generation.
+
+The video is deliberately small (longer side 320 px, 10 fps, fast x264 preset, one thread)
+so that one render takes well under a second or two of CPU: the emulator must stay cheap in
+tests. A slow zoom and pan makes it look like a video rather than a still.
+
+ffmpeg comes from the optional ``video`` extra (``imageio-ffmpeg``, which bundles a static
+binary). It is imported lazily, so importing this module costs nothing without the extra.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import re
+import subprocess
+import tempfile
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+FPS = 10
+LONGEST_SIDE = 320
+ZOOM = 0.12  # total zoom over the clip: gentle enough to look like a slow camera move
+# Zoompan crops whole input pixels; working on a 3x larger picture hides the stair-stepping.
+_OVERSAMPLE = 3
+_TIMEOUT_S = 60.0
+_GRID = 6  # the generated picture is a tiny colour grid that ffmpeg smooths when scaling up
+_RATIO = re.compile(r"^\s*(\d{1,6})\s*:\s*(\d{1,6})\s*$")
+
+
+class VideoUnavailableError(RuntimeError):
+    """The optional 'video' extra (imageio-ffmpeg) is not installed, or ffmpeg failed."""
+
+
+def output_size(ratio: str, longest_side: int = LONGEST_SIDE) -> tuple[int, int]:
+    """Pure: scale W:H down so the longer side is longest_side, both even.
+
+    H.264 in yuv420p needs even dimensions, hence the rounding to multiples of two (and at
+    least 2, so that extreme ratios still produce a valid frame).
+    """
+    match = _RATIO.match(ratio)
+    if match is None:
+        raise ValueError(f"ratio must look like 'W:H', got {ratio!r}")
+    width, height = int(match.group(1)), int(match.group(2))
+    if width <= 0 or height <= 0:
+        raise ValueError(f"ratio sides must be positive, got {ratio!r}")
+    if longest_side < 2:
+        raise ValueError(f"longest_side must be at least 2, got {longest_side}")
+    scale = longest_side / max(width, height)
+
+    def even(value: float) -> int:
+        return max(2, 2 * math.floor(value / 2 + 0.5))
+
+    return min(even(width * scale), longest_side // 2 * 2), min(even(height * scale), longest_side // 2 * 2)
+
+
+def generated_picture(label: str) -> bytes:
+    """A small binary PPM whose colours derive from a hash of ``label``.
+
+    Used when there is no input image or it cannot be decoded, so every task still gets a
+    distinct, deterministic video. PPM needs no imaging library and every ffmpeg reads it; the
+    grid is tiny because ffmpeg's bicubic upscaling turns it into soft colour blobs, which
+    gives the zoom and pan something visible to move over.
+    """
+    digest = hashlib.shake_256(label.encode("utf-8")).digest(6 + _GRID * _GRID)
+    start, end = digest[0:3], digest[3:6]
+    jitter = digest[6:]
+    pixels = bytearray()
+    for y in range(_GRID):
+        for x in range(_GRID):
+            t = (x + y) / (2 * (_GRID - 1))
+            j = jitter[y * _GRID + x] - 128
+            for a, b in zip(start, end, strict=True):
+                value = a + (b - a) * t + j * 0.5
+                pixels.append(max(0, min(255, round(value))))
+    return b"P6\n%d %d\n255\n" % (_GRID, _GRID) + bytes(pixels)
+
+
+def _filtergraph(width: int, height: int, frames: int) -> str:
+    """Cover-crop to the target ratio, then a slow zoom-in while drifting left to right."""
+    big_w, big_h = width * _OVERSAMPLE, height * _OVERSAMPLE
+    last = max(frames - 1, 1)
+    return ",".join(
+        [
+            "trim=end_frame=1",  # animated GIFs or videos: keep the first frame only
+            f"scale={big_w}:{big_h}:force_original_aspect_ratio=increase:flags=bicubic",
+            f"crop={big_w}:{big_h}",
+            f"zoompan=z='1+{ZOOM}*on/{last}'"
+            f":x='(iw-iw/zoom)*(0.25+0.5*on/{last})':y='(ih-ih/zoom)/2'"
+            f":d={frames}:s={width}x{height}:fps={FPS}",
+            "format=yuv420p",
+        ]
+    )
+
+
+def _encode(ffmpeg: str, image: bytes, width: int, height: int, frames: int) -> tuple[bytes | None, str]:
+    """Run ffmpeg once; return the MP4 bytes (or None and ffmpeg's complaint)."""
+    with tempfile.TemporaryDirectory(prefix="runway-emulator-") as tmp:
+        out = Path(tmp) / "out.mp4"  # faststart rewrites the file, so it must be seekable
+        cmd = [ffmpeg, "-hide_banner", "-loglevel", "error", "-nostats"]
+        cmd += ["-threads", "1", "-filter_threads", "1"]  # light: the emulator shares the CPU
+        cmd += ["-i", "pipe:0", "-vf", _filtergraph(width, height, frames), "-frames:v", str(frames), "-an"]
+        cmd += ["-c:v", "libx264", "-preset", "veryfast", "-crf", "28", "-profile:v", "main"]
+        cmd += ["-pix_fmt", "yuv420p", "-x264-params", "threads=1:log-level=error"]
+        cmd += ["-movflags", "+faststart", "-f", "mp4", "-y", str(out)]
+        try:
+            proc = subprocess.run(cmd, input=image, capture_output=True, timeout=_TIMEOUT_S, check=False)
+        except subprocess.TimeoutExpired as exc:
+            raise VideoUnavailableError(f"ffmpeg did not finish within {_TIMEOUT_S:.0f}s") from exc
+        except OSError as exc:
+            raise VideoUnavailableError(f"cannot run ffmpeg: {exc}") from exc
+        complaint = proc.stderr.decode("utf-8", "replace").strip()[-500:]
+        if proc.returncode != 0 or not out.is_file() or out.stat().st_size == 0:
+            return None, complaint or f"exit status {proc.returncode}"
+        return out.read_bytes(), complaint
+
+
+def render_mp4(image: bytes | None, *, label: str, ratio: str, duration_s: float) -> bytes:
+    """Encode an H.264 MP4 from image bytes (any format ffmpeg decodes: JPEG, PNG, WebP, GIF...).
+
+    image=None or undecodable bytes -> a generated picture instead (deterministic from `label`).
+    ratio is "W:H" like "1280:720". Blocking and CPU-bound; callers run it in a thread.
+    Raises ValueError for a malformed ratio or duration, VideoUnavailableError when the
+    ``video`` extra is missing or ffmpeg cannot produce a file even from the generated picture.
+    """
+    width, height = output_size(ratio)
+    if not (math.isfinite(duration_s) and duration_s > 0):
+        raise ValueError(f"duration_s must be a positive number, got {duration_s!r}")
+    frames = max(1, round(duration_s * FPS))
+    try:
+        import imageio_ffmpeg
+    except ImportError as exc:
+        raise VideoUnavailableError(
+            "MP4 rendering needs the optional 'video' extra: pip install 'airflow-provider-runway[video]'"
+        ) from exc
+    try:
+        ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
+    except RuntimeError as exc:
+        raise VideoUnavailableError(f"imageio-ffmpeg found no ffmpeg binary: {exc}") from exc
+
+    if image:
+        video, complaint = _encode(ffmpeg, image, width, height, frames)
+        if video is not None:
+            return video
+        # The bytes are the client's; only their size is worth logging.
+        log.warning("Input image (%d bytes) could not be decoded; rendering a generated picture", len(image))
+        log.debug("ffmpeg said: %s", complaint)
+    video, complaint = _encode(ffmpeg, generated_picture(label), width, height, frames)
+    if video is None:
+        raise VideoUnavailableError(f"ffmpeg failed to encode the video: {complaint}")
+    return video

@@ -1,0 +1,105 @@
+"""Runway's official SDK (runwayml, httpx-based) against the emulator's Runway-direct flavor."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.emulator.conftest import IMAGE
+
+if TYPE_CHECKING:
+    from airflow_provider_runway.emulator import EmulatorHandle
+
+runwayml = pytest.importorskip("runwayml")
+
+pytestmark = pytest.mark.integration
+SDK_KEY = "key_" + "ab" * 64  # the shape of a Runway key; only the emulator ever sees it
+
+
+@pytest.fixture
+def client(runway_emulator: EmulatorHandle) -> Iterator[runwayml.RunwayML]:
+    runway_emulator.configure(pending_seconds=0.1, generation_seconds=0.6, api_key=SDK_KEY)
+    http_client = runwayml.DefaultHttpxClient(trust_env=False)  # 127.0.0.1 only, never a proxy
+    with runwayml.RunwayML(api_key=SDK_KEY, base_url=runway_emulator.base_url, http_client=http_client) as sdk:
+        yield sdk
+
+
+def test_create_and_wait_for_output(
+    client: runwayml.RunwayML, runway_emulator: EmulatorHandle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The SDK sleeps 6 s +- 1.5 s between polls; shrink it so the test stays fast.
+    monkeypatch.setattr("runwayml.lib.polling.POLL_TIME", 0.1)
+    monkeypatch.setattr("runwayml.lib.polling.POLL_JITTER", 0.0)
+    created = client.image_to_video.create(
+        model="gen4_turbo", prompt_image=IMAGE, ratio="1280:720", duration=5, prompt_text="a slow pan"
+    )
+    task = created.wait_for_task_output(timeout=20)
+    assert task.status == "SUCCEEDED"
+    assert task.id == created.id
+    assert task.output[0].startswith(f"{runway_emulator.base_url}/_emulator/outputs/{created.id}.mp4")
+    assert task.created_at.tzinfo is not None
+
+    [create] = [r for r in runway_emulator.requests() if r["method"] == "POST"]
+    assert create["path"] == "/v1/image_to_video"
+    assert create["auth_matches_pinned_key"] is True
+    assert create["headers"]["X-Runway-Version"] == "2024-11-06"
+    assert create["body"] == {
+        "model": "gen4_turbo",
+        "promptImage": IMAGE,
+        "ratio": "1280:720",
+        "duration": 5,
+        "promptText": "a slow pan",
+    }
+
+
+def test_retrieve_until_succeeded(client: runwayml.RunwayML) -> None:
+    created = client.image_to_video.create(model="gen4_turbo", prompt_image=IMAGE, ratio="720:1280")
+    seen = []
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        task = client.tasks.retrieve(created.id)
+        seen.append(task.status)
+        if task.status == "SUCCEEDED":
+            break
+        time.sleep(0.05)
+    assert seen[-1] == "SUCCEEDED"
+    assert "RUNNING" in seen
+    assert type(task).__name__ == "AwaitableSucceeded"  # the SDK's discriminated union matched
+
+
+def test_sdk_errors_map_to_its_exception_classes(client: runwayml.RunwayML, runway_emulator: EmulatorHandle) -> None:
+    with pytest.raises(runwayml.BadRequestError, match="ratio"):
+        client.image_to_video.create(model="gen4_turbo", prompt_image=IMAGE, ratio="1280:768")  # type: ignore[arg-type]
+    with pytest.raises(runwayml.NotFoundError):
+        client.tasks.retrieve("00000000-0000-0000-0000-000000000000")
+    wrong = runwayml.RunwayML(
+        api_key="key_wrong",
+        base_url=runway_emulator.base_url,
+        max_retries=0,
+        http_client=runwayml.DefaultHttpxClient(trust_env=False),
+    )
+    with wrong, pytest.raises(runwayml.AuthenticationError):
+        wrong.organization.retrieve()
+
+
+def test_sdk_retries_honour_the_emulator_429(client: runwayml.RunwayML, runway_emulator: EmulatorHandle) -> None:
+    runway_emulator.set_faults(rate_limit={"count": 1, "retry_after": 0})
+    created = client.image_to_video.create(model="gen4_turbo", prompt_image=IMAGE, ratio="1280:720")
+    stats = runway_emulator.stats()
+    assert (stats["creates"]["count"], stats["creates"]["attempts"]) == (1, 2)
+    assert created.id in stats["tasks"]
+
+
+def test_delete_and_organization(client: runwayml.RunwayML, runway_emulator: EmulatorHandle) -> None:
+    runway_emulator.configure(generation_seconds=30)
+    created = client.image_to_video.create(model="gen4_turbo", prompt_image=IMAGE, ratio="1280:720", duration=10)
+    client.tasks.delete(created.id)
+    assert runway_emulator.stats()["tasks"][created.id]["status"] == "CANCELLED"
+    with pytest.raises(runwayml.NotFoundError):
+        client.tasks.retrieve(created.id)
+    org = client.organization.retrieve()
+    assert org.credit_balance == 10_000  # cancelled before it ran: refunded
+    assert org.tier.models["gen4_turbo"].max_concurrent_generations == 2

@@ -1,0 +1,210 @@
+"""Task lifecycle with an injected clock: no sockets, no sleeping."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from airflow_provider_runway.emulator.config import ConfigError, EmulatorConfig
+from airflow_provider_runway.emulator.state import (
+    CANCELLED,
+    FAILED,
+    PENDING,
+    RUNNING,
+    SAFETY_CODE,
+    SUCCEEDED,
+    THROTTLED,
+    EmulatorState,
+    Task,
+)
+
+BODY = {"promptImage": "https://example.com/a.jpg", "model": "gen4_turbo", "ratio": "1280:720"}
+
+
+class FakeClock:
+    def __init__(self, start: float = 1_700_000_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def tick(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def make_state(**config: Any) -> tuple[EmulatorState, FakeClock]:
+    clock = FakeClock()
+    settings: dict[str, Any] = {"pending_seconds": 1.0, "generation_seconds": 10.0, "max_concurrency": 1}
+    settings.update(config)
+    return EmulatorState(EmulatorConfig(**settings), clock=clock), clock
+
+
+def status(state: EmulatorState, task: Task) -> str:
+    return state.status_now(task)[0]
+
+
+def url(task: Task) -> str:
+    return f"http://127.0.0.1/_emulator/outputs/{task.id}.mp4"
+
+
+def test_single_task_goes_pending_running_succeeded() -> None:
+    state, clock = make_state()
+    task = state.create("runway", dict(BODY))
+    assert status(state, task) == PENDING
+    clock.tick(1.0)
+    assert state.status_now(task) == (RUNNING, 0.0)
+    clock.tick(5.0)
+    assert state.status_now(task) == (RUNNING, 0.5)
+    clock.tick(5.0)
+    assert status(state, task) == SUCCEEDED
+    bare = state.bare(task, clock(), url)
+    assert bare["output"] == [url(task)]
+    assert bare["createdAt"].endswith("Z") and "progress" not in bare
+
+
+def test_concurrency_throttles_in_fifo_order() -> None:
+    state, clock = make_state(max_concurrency=2)
+    a, b, c, d = (state.create("runway", dict(BODY)) for _ in range(4))
+    clock.tick(1.0)
+    assert [status(state, t) for t in (a, b, c, d)] == [RUNNING, RUNNING, THROTTLED, THROTTLED]
+    clock.tick(10.0)  # a and b finish at t=11, c and d take their slots
+    assert [status(state, t) for t in (a, b, c, d)] == [SUCCEEDED, SUCCEEDED, RUNNING, RUNNING]
+    assert c.started_at == pytest.approx(a.created_at + 11.0)
+    clock.tick(10.0)
+    assert {status(state, t) for t in (a, b, c, d)} == {SUCCEEDED}
+
+
+def test_schedule_is_replayed_when_nobody_polled_in_between() -> None:
+    # Nobody looks for 100 s: the lazily computed schedule must still start tasks one after another.
+    state, clock = make_state()
+    tasks = [state.create("runway", dict(BODY)) for _ in range(3)]
+    clock.tick(100.0)
+    state.advance(clock())
+    starts = [t.started_at for t in tasks]
+    base = tasks[0].created_at
+    assert starts == [pytest.approx(base + 1.0), pytest.approx(base + 11.0), pytest.approx(base + 21.0)]
+
+
+def test_throttle_extra_keeps_a_free_slot_unused() -> None:
+    state, clock = make_state(max_concurrency=5)
+    task = state.create("runway", dict(BODY), throttle_extra=30.0)
+    clock.tick(1.5)
+    assert status(state, task) == THROTTLED
+    clock.tick(29.5)
+    assert status(state, task) == RUNNING
+
+
+def test_safety_word_fails_after_pending_without_using_a_slot() -> None:
+    state, clock = make_state(safety_words=("forbidden",))
+    bad = state.create("runway", dict(BODY, promptText="something FORBIDDEN here"))
+    good = state.create("runway", dict(BODY))
+    assert status(state, bad) == PENDING
+    clock.tick(1.0)
+    assert status(state, bad) == FAILED
+    assert status(state, good) == RUNNING
+    bare = state.bare(bad, clock(), url)
+    assert bare["failureCode"] == SAFETY_CODE and bare["failure"]
+
+
+def test_cancel_running_task_frees_its_slot() -> None:
+    state, clock = make_state()
+    first = state.create("runway", dict(BODY))
+    second = state.create("runway", dict(BODY))
+    clock.tick(3.0)
+    assert [status(state, first), status(state, second)] == [RUNNING, THROTTLED]
+    assert state.cancel(first, "api") == RUNNING
+    assert status(state, first) == CANCELLED
+    clock.tick(0.001)
+    assert status(state, second) == RUNNING
+    assert state.cancels[0]["source"] == "api"
+
+
+def test_cancel_while_throttled_never_runs_and_is_refunded() -> None:
+    state, clock = make_state()
+    first = state.create("runway", dict(BODY))
+    queued = state.create("runway", dict(BODY))
+    clock.tick(2.0)
+    state.cancel(queued, "admin")
+    clock.tick(30.0)
+    assert status(state, queued) == CANCELLED and queued.started_at is None
+    assert status(state, first) == SUCCEEDED
+    assert state.bare(queued, clock(), url)["cost"] == {"credits": 0}
+    assert state.credits_spent(clock()) == first.credits
+
+
+def test_cancel_of_finished_task_changes_nothing() -> None:
+    state, clock = make_state()
+    task = state.create("runway", dict(BODY))
+    clock.tick(20.0)
+    assert state.cancel(task, "api") == SUCCEEDED
+    assert status(state, task) == SUCCEEDED
+
+
+def test_scheduled_external_cancel() -> None:
+    state, clock = make_state()
+    task = state.create("runway", dict(BODY), cancel_after=4.0)
+    clock.tick(3.9)
+    assert status(state, task) == RUNNING
+    clock.tick(0.2)
+    assert status(state, task) == CANCELLED
+    stats = state.stats()
+    assert stats["cancels"]["items"][0]["source"] == "fault"
+    assert stats["tasks"][task.id]["cancel_source"] == "fault"
+
+
+def test_delete_hides_the_task_from_its_flavor_only_view() -> None:
+    state, _clock = make_state()
+    task = state.create("cometapi", dict(BODY))
+    assert state.lookup(task.id, "cometapi") is task
+    assert state.lookup(task.id, "runway") is None  # the other API has never heard of it
+    state.delete(task)
+    assert state.lookup(task.id, "cometapi") is None
+    assert state.stats()["tasks"][task.id]["deleted"] is True
+
+
+def test_wrapped_envelope_maps_statuses() -> None:
+    state, clock = make_state(pending_seconds=2.0)
+    task = state.create("cometapi", dict(BODY))
+
+    def outer() -> dict[str, Any]:
+        now = clock()
+        state.advance(now)
+        return state.wrapped(state.bare(task, now, url), task, now)["data"]
+
+    assert outer()["status"] == "SUBMITTED"
+    clock.tick(1.5)
+    assert outer()["status"] == "QUEUED"
+    clock.tick(1.0)
+    data = outer()
+    assert (data["status"], data["progress"], data["data"]["status"]) == ("IN_PROGRESS", "5%", RUNNING)
+    assert data["start_time"] == int(task.created_at + 2.0)
+    clock.tick(10.0)
+    data = outer()
+    assert (data["status"], data["progress"], data["result_url"]) == ("SUCCESS", "100%", url(task))
+    assert data["finish_time"] == int(task.created_at + 12.0)
+    assert "cost" not in data["data"]  # CometAPI's inner object carries no cost
+
+
+def test_stats_reports_polls_and_intervals() -> None:
+    state, clock = make_state()
+    task = state.create("runway", dict(BODY))
+    for _ in range(3):
+        state.record_poll(task, clock())
+        clock.tick(2.5)
+    stats = state.stats()
+    assert stats["creates"]["count"] == 1
+    assert stats["polls"]["by_task"][task.id]["count"] == 3
+    assert stats["polls"]["by_task"][task.id]["min_interval"] == pytest.approx(2.5)
+    assert stats["active_tasks"] == [task.id]
+
+
+def test_config_is_validated() -> None:
+    with pytest.raises(ConfigError, match="comet_poll_shape"):
+        EmulatorConfig(comet_poll_shape="flat")
+    with pytest.raises(ConfigError, match="unknown config field"):
+        EmulatorConfig().replace({"generation_secs": 1})
+    with pytest.raises(ConfigError, match="only be set at startup"):
+        EmulatorConfig().replace({"port": 1}, runtime=True)
+    assert EmulatorConfig().replace({"safety_words": ["a", "b"]}).safety_words == ("a", "b")
+    assert "secret" not in str(EmulatorConfig(api_key="secret").to_dict())
