@@ -60,7 +60,7 @@ def assert_seed_create(emulator: Any) -> dict[str, Any]:
 def cometapi_stand_in(runway_emulator: Any) -> Any:
     """Wrapped envelopes, task_not_exist for the first seconds, one pinned key."""
     runway_emulator.configure(
-        api_key=TEST_API_KEY, comet_poll_shape="wrapped", not_visible_seconds=1.5, generation_seconds=2.0
+        api_key=TEST_API_KEY, comet_poll_shape="wrapped", not_visible_seconds=10.0, generation_seconds=2.0
     )
     return runway_emulator
 
