@@ -27,8 +27,8 @@ from urllib.parse import parse_qs
 from airflow_provider_runway.emulator.config import ConfigError
 from airflow_provider_runway.emulator.faults import FaultConfigError
 from airflow_provider_runway.emulator.server import Request, Response
-from airflow_provider_runway.emulator.state import TERMINAL
 from airflow_provider_runway.emulator.wire import json_response
+from airflow_provider_runway.tasks import TERMINAL_STATUSES as TERMINAL
 
 if TYPE_CHECKING:
     from airflow_provider_runway.emulator.routes import App

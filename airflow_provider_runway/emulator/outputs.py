@@ -24,9 +24,10 @@ from typing import TYPE_CHECKING
 from urllib.parse import parse_qs
 
 from airflow_provider_runway.emulator.server import HandlerResult, Request, Response
-from airflow_provider_runway.emulator.state import COMETAPI, SUCCEEDED, Task, input_image
+from airflow_provider_runway.emulator.state import Task, input_image
 from airflow_provider_runway.emulator.wire import BAD_SIGNATURE_XML, EXPIRED_XML, runway_error
-from airflow_provider_runway.models import MODELS
+from airflow_provider_runway.models import COMETAPI, MODELS
+from airflow_provider_runway.tasks import SUCCEEDED
 
 if TYPE_CHECKING:
     from airflow_provider_runway.emulator.routes import App

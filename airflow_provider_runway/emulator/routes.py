@@ -23,7 +23,7 @@ from airflow_provider_runway.emulator.faults import FaultPlan, FaultSpec
 from airflow_provider_runway.emulator.outputs import OUTPUT_PREFIX, Outputs
 from airflow_provider_runway.emulator.requestlog import RequestLog
 from airflow_provider_runway.emulator.server import RESET, SHORT, HandlerResult, Request, Response
-from airflow_provider_runway.emulator.state import COMETAPI, RUNWAY, Clock, EmulatorState, Task
+from airflow_provider_runway.emulator.state import Clock, EmulatorState, Task
 from airflow_provider_runway.emulator.wire import (
     HTML_404,
     HTML_ERROR_PAGE,
@@ -33,7 +33,7 @@ from airflow_provider_runway.emulator.wire import (
     task_not_exist,
 )
 from airflow_provider_runway.errors import InvalidRequestError
-from airflow_provider_runway.models import MODELS, WIRE_NAMES, validate_body
+from airflow_provider_runway.models import COMETAPI, MODELS, RUNWAY, WIRE_NAMES, validate_body
 
 if TYPE_CHECKING:
     from airflow_provider_runway.emulator.config import EmulatorConfig

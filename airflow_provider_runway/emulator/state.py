@@ -24,17 +24,16 @@ from datetime import datetime, timezone
 from typing import Any
 
 from airflow_provider_runway.emulator.config import EmulatorConfig
-
-PENDING = "PENDING"
-THROTTLED = "THROTTLED"
-RUNNING = "RUNNING"
-SUCCEEDED = "SUCCEEDED"
-FAILED = "FAILED"
-CANCELLED = "CANCELLED"
-TERMINAL = frozenset({SUCCEEDED, FAILED, CANCELLED})
-
-COMETAPI = "cometapi"
-RUNWAY = "runway"
+from airflow_provider_runway.models import RUNWAY
+from airflow_provider_runway.tasks import (
+    CANCELLED,
+    FAILED,
+    PENDING,
+    RUNNING,
+    SUCCEEDED,
+    THROTTLED,
+)
+from airflow_provider_runway.tasks import TERMINAL_STATUSES as TERMINAL
 
 # CometAPI's outer envelope status for each Runway status (PENDING is split, see _outer_status).
 OUTER_STATUS = {
