@@ -114,6 +114,9 @@ with DAG("runway_modes", schedule=None, start_date=datetime(2026, 1, 1), catchup
     poke = RunwayImageToVideoOperator(task_id="submit_for_poke", prompt_image=IMG.format(3))
     RunwayTaskSensor(task_id="wait_poke", runway_task_id=poke.output, deferrable=False, mode="poke",
                      poll_interval=0.3)
+    resched = RunwayImageToVideoOperator(task_id="submit_for_reschedule", prompt_image=IMG.format(4))
+    RunwayTaskSensor(task_id="wait_reschedule", runway_task_id=resched.output, deferrable=False, mode="reschedule",
+                     poll_interval=1)
 """
 
 FAILING_DAG = """
@@ -146,9 +149,9 @@ def test_operator_and_sensor_modes_all_succeed(runway_emulator: Any, airflow_db:
     output = proc.stdout + proc.stderr
     assert proc.returncode == 0, output[-6000:]
     stats = runway_emulator.stats()
-    assert stats["creates"]["count"] == 3
+    assert stats["creates"]["count"] == 4
     assert {t["status"] for t in stats["tasks"].values()} == {"SUCCEEDED"}
-    assert output.count("succeeded; output:") >= 3
+    assert output.count("succeeded; output:") >= 4
 
 
 def test_failures_are_clear_and_leave_nothing_running(runway_emulator: Any, airflow_db: str, tmp_path: Path) -> None:
