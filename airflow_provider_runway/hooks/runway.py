@@ -33,7 +33,7 @@ from airflow_provider_runway.errors import (
     RunwayTransportError,
 )
 from airflow_provider_runway.models import RUNWAY, ValidatedBody, validate_body
-from airflow_provider_runway.retry import RetryPolicy, RetryState, parse_retry_after
+from airflow_provider_runway.retry import CREATE_SAFE_STATUSES, RetryPolicy, RetryState, parse_retry_after
 from airflow_provider_runway.settings import ClientSettings, settings_from_connection
 from airflow_provider_runway.tasks import (
     RunwayTask,
@@ -87,6 +87,16 @@ def read_response(status: int, text: str, headers: Mapping[str, str], method: st
         # Only the API's own JSON 404 means "no such task"; an HTML 404 page is a wrong host.
         raise RunwayTaskNotFoundError(status, message, **kwargs)
     raise RunwayAPIError(status, message, retry_after=parse_retry_after(headers.get("retry-after")), **kwargs)
+
+
+def _create_outcome_unknown(error: RunwayError) -> bool:
+    """Whether a failed create may still have created (and charged for) a task."""
+    if isinstance(error, MalformedResponseError):
+        return True
+    if isinstance(error, RunwayTransportError):
+        return error.sent
+    # 500, 504, a proxy's 52x: the request may have been passed on before the failure.
+    return isinstance(error, RunwayAPIError) and error.status_code >= 500 and error.status_code not in CREATE_SAFE_STATUSES
 
 
 def _unknown_create_outcome(error: RunwayError) -> CreateOutcomeUnknownError:
@@ -156,6 +166,11 @@ class RunwayHook(BaseHook):
 
     @staticmethod
     def _settings_from(conn: Connection) -> ClientSettings:
+        if conn.password:
+            # Airflow masks passwords it reads itself; this also covers hooks built from other sources.
+            from airflow.sdk.log import mask_secret
+
+            mask_secret(conn.password)
         return settings_from_connection(
             conn.conn_id,
             host=conn.host,
@@ -226,7 +241,7 @@ class RunwayHook(BaseHook):
             try:
                 return self._send(method, suffix, body)
             except (RunwayAPIError, RunwayTransportError, MalformedResponseError) as err:
-                if is_create and (isinstance(err, MalformedResponseError) or getattr(err, "sent", False)):
+                if is_create and _create_outcome_unknown(err):
                     raise _unknown_create_outcome(err) from None
                 delay = state.next_delay(err, getattr(err, "retry_after", None))
                 if delay is None:

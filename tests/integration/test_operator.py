@@ -163,3 +163,19 @@ def test_failures_are_clear_and_leave_nothing_running(runway_emulator: Any, airf
     statuses = {t["status"] for t in runway_emulator.stats()["tasks"].values()}
     assert statuses == {"FAILED", "CANCELLED"}, statuses  # the timed-out wait cancelled its task
     logging.getLogger(__name__).info("dag test exit code %s", proc.returncode)
+
+
+def test_worker_on_kill_cancels_the_task_being_waited_on(runway_emulator: Any, runway_connection: Any) -> None:
+    import threading
+    import time
+
+    runway_emulator.configure(generation_seconds=60, not_visible_seconds=0)
+    hook = RunwayHook()
+    task_id = hook.submit_image_to_video({"promptImage": CAT, "model": "gen3a_turbo"})
+    op = RunwayImageToVideoOperator(task_id="submit", prompt_image=CAT, poll_interval=0.2, timeout=3)
+    waiter = threading.Thread(target=lambda: op._wait_blocking(task_id, 3), daemon=True)
+    waiter.start()
+    time.sleep(0.5)
+    op.on_kill()  # what Airflow calls when the worker is told to stop
+    assert runway_emulator.stats()["tasks"][task_id]["status"] == "CANCELLED"
+    waiter.join(5)

@@ -137,3 +137,20 @@ def test_missing_connection_is_an_error_event(monkeypatch: pytest.MonkeyPatch) -
     [event] = run_trigger(make_trigger("abc", runway_conn_id="runway_nope"))
     assert event["status"] == "error"
     assert "connection" in event["message"].lower()
+
+
+def test_on_kill_cancels_the_remote_task_but_cleanup_does_not(runway_emulator: Any, runway_conn: str) -> None:
+    runway_emulator.configure(generation_seconds=60, not_visible_seconds=0)
+    task_id = submit()
+    trigger = make_trigger(task_id)
+    asyncio.run(trigger.cleanup())  # runs on every triggerer restart: must leave the task alone
+    assert runway_emulator.stats()["cancels"]["count"] == 0
+    asyncio.run(trigger.on_kill())  # a user marked the deferred task failed/success or cleared it
+    assert runway_emulator.stats()["tasks"][task_id]["status"] == "CANCELLED"
+
+
+def test_on_kill_respects_cancel_on_kill_false(runway_emulator: Any, runway_conn: str) -> None:
+    runway_emulator.configure(generation_seconds=60, not_visible_seconds=0)
+    task_id = submit()
+    asyncio.run(make_trigger(task_id, cancel_on_kill=False).on_kill())
+    assert runway_emulator.stats()["cancels"]["count"] == 0
