@@ -3,8 +3,9 @@
 Airflow retries, kills and restarts tasks; XComs are wiped when a new try starts, so the task
 id must live somewhere that survives a try:
 
-* Airflow >= 3.3: ``context["task_state_store"]`` (made for exactly this; cleared by Airflow
-  when the task instance succeeds).
+* Airflow >= 3.3: ``context["task_state_store"]`` (made for exactly this). Airflow keeps its
+  rows after success unless ``[state_store] clear_on_success`` is set, so the key is deleted
+  here once the task has succeeded.
 * Airflow 3.1/3.2: an Airflow Variable keyed by dag/run/task/map index, written through the
   Task SDK like any other Variable and deleted once the task has succeeded.
 """
@@ -64,12 +65,14 @@ class SubmittedTaskStore:
             )
 
     def clear(self) -> None:
-        """Forget the id once the task instance is done (the state store clears itself)."""
-        if self._state is not None:
-            return
+        """Forget the id once the task instance is done, so a later re-run (e.g. a cleared task) submits anew."""
         try:
-            from airflow.sdk import Variable
+            if self._state is not None:
+                # Not cleared by Airflow on success by default ([state_store] clear_on_success=False).
+                self._state.delete(STATE_KEY)
+            else:
+                from airflow.sdk import Variable
 
-            Variable.delete(self._key)
-        except Exception as err:  # leftover Variable only costs a row
-            self._log.warning("Could not delete Variable %s: %s", self._key, err)
+                Variable.delete(self._key)
+        except Exception as err:  # a leftover id only costs a row
+            self._log.warning("Could not forget the Runway task id in the %s: %s", self.mechanism, err)

@@ -1,0 +1,54 @@
+"""DAGs run by the ``processes`` tests with a real scheduler, triggerer and LocalExecutor.
+
+Copied into the temporary AIRFLOW_HOME's dags folder; ``runway_default`` points at the emulator.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from airflow.sdk import DAG
+
+from airflow_provider_runway.operators.runway import RunwayImageToVideoOperator
+from airflow_provider_runway.sensors.runway import RunwayTaskSensor
+
+MAPPED_IMAGES = [f"https://images.example.org/runway-processes/frame-{i:02d}.jpg" for i in range(10)]
+START = datetime(2026, 1, 1)
+
+# Triggerer kill: ten paid creates, then ten deferred sensors (one trigger each).
+with DAG(
+    "runway_proc_mapped",
+    schedule=None,
+    start_date=START,
+    catchup=False,
+    max_active_tasks=16,
+    tags=["runway", "processes-test"],
+):
+    submit = RunwayImageToVideoOperator.partial(task_id="submit", prompt_text="a slow pan").expand(
+        prompt_image=MAPPED_IMAGES
+    )
+    RunwayTaskSensor.partial(task_id="wait", deferrable=True, poll_interval=1).expand(runway_task_id=submit.output)
+
+# Worker kill: one task that submits and waits in the worker; its second try must reconnect.
+with DAG("runway_proc_blocking", schedule=None, start_date=START, catchup=False, tags=["runway", "processes-test"]):
+    RunwayImageToVideoOperator(
+        task_id="submit_and_wait",
+        prompt_image="https://images.example.org/runway-processes/blocking.jpg",
+        wait_for_completion=True,
+        deferrable=False,
+        poll_interval=1,
+        retries=1,
+        retry_delay=timedelta(seconds=1),
+    )
+
+# A try whose Runway task was cancelled: the retry must legitimately submit a new one.
+with DAG("runway_proc_resubmit", schedule=None, start_date=START, catchup=False, tags=["runway", "processes-test"]):
+    RunwayImageToVideoOperator(
+        task_id="submit_and_wait",
+        prompt_image="https://images.example.org/runway-processes/resubmit.jpg",
+        wait_for_completion=True,
+        deferrable=False,
+        poll_interval=1,
+        retries=1,
+        retry_delay=timedelta(seconds=1),
+    )
