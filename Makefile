@@ -37,7 +37,7 @@ test-newest: sync
 	.venv/bin/python -m pytest $(PYTEST_ARGS)
 
 test-lowest: sync-lowest
-	$(LOWEST_ENV)/bin/python -m pytest -m "not processes" $(PYTEST_ARGS)
+	$(LOWEST_ENV)/bin/python -m pytest $(PYTEST_ARGS)
 
 test-processes: sync  ## Only the tests that start real scheduler/triggerer processes
 	.venv/bin/python -m pytest -m processes $(PYTEST_ARGS)
