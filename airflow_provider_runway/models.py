@@ -260,6 +260,10 @@ def validate_body(body: Mapping[str, Any], flavor: str) -> ValidatedBody:
     if text is not None:
         if not isinstance(text, str):
             raise _fail("promptText", f"must be a string, got {type(text).__name__}")
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: no API can take it as text (and UTF-16 counting fails)
+            raise _fail("promptText", "is not valid Unicode text (it contains a lone surrogate)") from None
         units = _utf16_units(text) if spec.name == RUNWAY else len(text)
         if units > spec.prompt_text_max:
             raise _fail("promptText", f"is {units} characters; at most {spec.prompt_text_max} allowed")

@@ -42,6 +42,7 @@ with DAG(
     wait = RunwayTaskSensor(
         task_id="wait",
         runway_task_id=submit.output,
+        deferrable=True,  # wait in the triggerer, not in a worker slot
         poll_interval=float(os.environ.get("RUNWAY_POLL_INTERVAL", "5")),
         timeout=30 * 60,
     )

@@ -96,7 +96,9 @@ def _create_outcome_unknown(error: RunwayError) -> bool:
     if isinstance(error, RunwayTransportError):
         return error.sent
     # 500, 504, a proxy's 52x: the request may have been passed on before the failure.
-    return isinstance(error, RunwayAPIError) and error.status_code >= 500 and error.status_code not in CREATE_SAFE_STATUSES
+    if not isinstance(error, RunwayAPIError):
+        return False
+    return error.status_code >= 500 and error.status_code not in CREATE_SAFE_STATUSES
 
 
 def _unknown_create_outcome(error: RunwayError) -> CreateOutcomeUnknownError:

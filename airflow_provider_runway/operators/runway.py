@@ -164,6 +164,8 @@ class RunwayImageToVideoOperator(RunwayWaitMixin, BaseOperator):
         return None
 
     def execute(self, context: Context) -> str:
+        from airflow_provider_runway._compat import AirflowFailException
+        from airflow_provider_runway.errors import CreateOutcomeUnknownError
         from airflow_provider_runway.hooks.runway import RunwayHook
         from airflow_provider_runway.resume import SubmittedTaskStore
 
@@ -172,7 +174,11 @@ class RunwayImageToVideoOperator(RunwayWaitMixin, BaseOperator):
         store = SubmittedTaskStore(context, self.log)
         runway_task_id = self._reusable_task(hook, store)
         if runway_task_id is None:
-            runway_task_id = hook.submit_image_to_video(validated)
+            try:
+                runway_task_id = hook.submit_image_to_video(validated)
+            except CreateOutcomeUnknownError as err:
+                # A paid task may exist but its id is unknown: an Airflow retry would pay again.
+                raise AirflowFailException(str(err)) from err
             store.set(runway_task_id)
         context["ti"].xcom_push(key=XCOM_TASK_ID_KEY, value=runway_task_id)
         if not self.wait_for_completion:

@@ -1,4 +1,4 @@
-"""RunwayTaskSensor: wait for a Runway task to finish (deferrable by default).
+"""RunwayTaskSensor: wait for a Runway task to finish, in the triggerer when deferrable.
 
 DAG files import this at every parse, so the hook and HTTP stack load only when a task runs.
 """
@@ -14,7 +14,7 @@ from airflow.configuration import conf
 from airflow.sdk import BaseSensorOperator
 
 from airflow_provider_runway._compat import AirflowSensorTimeout
-from airflow_provider_runway.waiting import SUCCESS, TIMEOUT, WaitTracker, result_from_event
+from airflow_provider_runway.waiting import ERROR, SUCCESS, TIMEOUT, WaitTracker, result_from_event
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -108,9 +108,10 @@ class RunwayWaitMixin:
             time.sleep(tracker.sleep_for(time.time(), self.poll_interval))
 
     def _finish(self, event: dict[str, Any], *, failure_retryable: bool) -> dict[str, Any]:
-        """Log, cancel on timeout if asked, then return the task dict or raise."""
+        """Log, cancel on timeout or give-up if asked, then return the task dict or raise."""
         self._waiting_on = None
-        if event.get("status") == TIMEOUT and self.cancel_on_timeout:
+        # A wait that gives up (timeout, or an answer it cannot use) stops the task it leaves behind.
+        if event.get("status") in (TIMEOUT, ERROR) and self.cancel_on_timeout:
             self._cancel_quietly(str(event.get("runway_task_id")))
         if event.get("status") == SUCCESS:
             task = event.get("task") or {}
@@ -134,11 +135,12 @@ class RunwayTaskSensor(RunwayWaitMixin, BaseSensorOperator):
 
     :param runway_task_id: the Runway task id (templated), typically ``submit.output``.
     :param runway_conn_id: the ``runway`` connection.
-    :param deferrable: free the worker while waiting (default: ``[operators] default_deferrable``).
+    :param deferrable: free the worker while waiting (default: ``[operators] default_deferrable``,
+        which Airflow ships as False; the option's fallback when absent is True).
     :param poll_interval: seconds between polls (``poke_interval`` in poke/reschedule modes).
     :param timeout: seconds before ``AirflowSensorTimeout`` (default one hour).
     :param not_visible_grace: seconds during which ``task_not_exist`` means "not visible yet".
-    :param cancel_on_timeout: cancel the Runway task when the wait times out.
+    :param cancel_on_timeout: cancel the Runway task when the wait times out or gives up.
     :param cancel_on_kill: cancel the Runway task when the waiting task is killed.
     """
 
