@@ -223,12 +223,12 @@ class App:
         if spec is not None:
             headers = [("Retry-After", _seconds(float(spec.params["retry_after"])))]
             message = "Too many requests. Please slow down and retry later."
-            return self._error(flavor, 429, message, code="rate_limit_exceeded", headers=headers)
+            return flavor_error(flavor, 429, message, code="rate_limit_exceeded", headers=headers)
         spec = self._take("server_error", route, req, entry)
         if spec is not None:
             status = int(spec.params["status"])
             message = f"The service is temporarily unavailable ({status}). Please retry."
-            return self._error(flavor, status, message, code="upstream_error")
+            return flavor_error(flavor, status, message, code="upstream_error")
         return None
 
     def _late_fault(
@@ -265,20 +265,6 @@ class App:
             log.info("%s %s %s -> %s", req.peer, req.method, req.path + ("?" + req.query if req.query else ""), status)
         return resp
 
-    @staticmethod
-    def _error(
-        flavor: str,
-        status: int,
-        message: str,
-        *,
-        code: str,
-        param: str = "",
-        headers: list[tuple[str, str]] | None = None,
-    ) -> Response:
-        if not flavor:  # output downloads: a plain JSON error
-            return runway_error(status, message, headers)
-        return flavor_error(flavor, status, message, code=code, param=param, headers=headers)
-
     # -- request checks ----------------------------------------------------------------------
 
     def _check(self, req: Request, route: str, flavor: str) -> Response | None:
@@ -289,18 +275,18 @@ class App:
         key = key.strip()
         if scheme.lower() != "bearer" or not key:
             message = "Missing API key: send the header 'Authorization: Bearer <API key>'."
-            return self._error(flavor, 401, message, code="missing_api_key")
+            return flavor_error(flavor, 401, message, code="missing_api_key")
         pinned = self.state.config.api_key
         if pinned is not None and not hmac.compare_digest(key.encode(), pinned.encode()):
-            return self._error(flavor, 401, "Invalid API key.", code="invalid_api_key")
+            return flavor_error(flavor, 401, "Invalid API key.", code="invalid_api_key")
         if route == "create" or flavor == RUNWAY:
             version = req.headers.get("x-runway-version")
             if not version:
                 message = "Missing required header X-Runway-Version (an API version date such as 2024-11-06)."
-                return self._error(flavor, 400, message, code="missing_header", param="X-Runway-Version")
+                return flavor_error(flavor, 400, message, code="missing_header", param="X-Runway-Version")
             if not _VERSION.match(version):
                 message = f"Invalid X-Runway-Version header {version[:40]!r}: expected a date such as 2024-11-06."
-                return self._error(flavor, 400, message, code="invalid_header", param="X-Runway-Version")
+                return flavor_error(flavor, 400, message, code="invalid_header", param="X-Runway-Version")
         return None
 
     # -- endpoints ---------------------------------------------------------------------------
@@ -310,16 +296,16 @@ class App:
         if problem is None and not isinstance(body, dict):
             problem = "Request body must be a JSON object."
         if problem is not None:
-            return self._error(flavor, 400, problem, code="invalid_request")
+            return flavor_error(flavor, 400, problem, code="invalid_request")
         try:
             validated = validate_body(body, flavor)
         except InvalidRequestError as exc:
             param = WIRE_NAMES.get(exc.field) or _wire_name(exc.field)
-            return self._error(flavor, 400, str(exc), code="invalid_request", param=param)
+            return flavor_error(flavor, 400, str(exc), code="invalid_request", param=param)
         state, cfg = self.state, self.state.config
         if cfg.daily_limit is not None and state.daily_creates(state.clock()) >= cfg.daily_limit:
             message = f"You have reached your daily limit of {cfg.daily_limit} generations. Try again tomorrow."
-            return self._error(flavor, 429, message, code="daily_limit_exceeded")
+            return flavor_error(flavor, 429, message, code="daily_limit_exceeded")
         throttle = self._take("throttle_extra", "create", req, None)
         cancel = self._take("external_cancel", "create", req, None)
         task = state.create(
@@ -343,7 +329,7 @@ class App:
         body, _ = req.json()
         task_id = body.get("task_id") if isinstance(body, dict) else None
         if not isinstance(task_id, str) or not task_id:
-            return self._error(flavor, 400, "task_id is required", code="invalid_request", param="task_id")
+            return flavor_error(flavor, 400, "task_id is required", code="invalid_request", param="task_id")
         return self._poll_task(req, flavor, task_id, wrapped=True)
 
     def _poll_task(self, req: Request, flavor: str, task_id: str, *, wrapped: bool) -> Response:

@@ -49,7 +49,7 @@ def flavor_error(
     param: str = "",
     headers: list[tuple[str, str]] | None = None,
 ) -> Response:
-    if flavor == "runway":
+    if flavor != "cometapi":  # Runway's shape; also plain JSON errors for non-API routes (outputs)
         return runway_error(status, message, headers)
     error_type = "invalid_request_error" if status == 400 else COMET_ERROR_TYPE
     return comet_error(status, message, code=code, param=param, error_type=error_type, headers=headers)
