@@ -8,6 +8,7 @@ passes the clock in and does the I/O.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from airflow_provider_runway.tasks import CANCELLED, FAILED, SUCCEEDED, RunwayTask
@@ -19,6 +20,11 @@ TIMEOUT = "timeout"
 ERROR = "error"
 
 _FINAL_KINDS = {SUCCEEDED: SUCCESS, FAILED: TASK_FAILED, CANCELLED: TASK_CANCELLED}
+
+
+def as_seconds(value: timedelta | float) -> float:
+    """Airflow accepts timeouts and intervals as timedelta or seconds; the wait uses seconds."""
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 def wait_event(kind: str, task_id: str, message: str, task: RunwayTask | None = None) -> dict[str, Any]:

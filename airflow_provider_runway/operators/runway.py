@@ -21,13 +21,14 @@ from airflow_provider_runway.sensors.runway import (
     DEFAULT_POLL_INTERVAL,
     DEFAULT_TIMEOUT,
     RunwayWaitMixin,
-    _seconds,
 )
+from airflow_provider_runway.waiting import as_seconds
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from airflow_provider_runway.hooks.runway import RunwayHook
+    from airflow_provider_runway.models import ValidatedBody
     from airflow_provider_runway.resume import SubmittedTaskStore
 
 XCOM_TASK_ID_KEY = "runway_task_id"
@@ -117,13 +118,13 @@ class RunwayImageToVideoOperator(RunwayWaitMixin, BaseOperator):
         self.wait_for_completion = wait_for_completion
         self.deferrable = deferrable
         self.poll_interval = float(poll_interval)
-        self.wait_timeout = _seconds(timeout)
+        self.wait_timeout = as_seconds(timeout)
         self.not_visible_grace = float(not_visible_grace)
         self.cancel_on_timeout = cancel_on_timeout
         self.cancel_on_kill = cancel_on_kill
         self.resubmit_on_failure = resubmit_on_failure
 
-    def _validated_body(self, flavor: str) -> Any:
+    def _validated_body(self, flavor: str) -> ValidatedBody:
         from airflow_provider_runway.models import build_image_to_video_body
 
         return build_image_to_video_body(

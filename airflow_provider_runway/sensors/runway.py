@@ -14,7 +14,7 @@ from airflow.configuration import conf
 from airflow.sdk import BaseSensorOperator
 
 from airflow_provider_runway._compat import AirflowSensorTimeout
-from airflow_provider_runway.waiting import ERROR, SUCCESS, TIMEOUT, WaitTracker, result_from_event
+from airflow_provider_runway.waiting import ERROR, SUCCESS, TIMEOUT, WaitTracker, as_seconds, result_from_event
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -25,10 +25,6 @@ if TYPE_CHECKING:
 DEFAULT_TIMEOUT = 60 * 60.0
 DEFAULT_POLL_INTERVAL = 10.0
 DEFAULT_NOT_VISIBLE_GRACE = 120.0
-
-
-def _seconds(value: timedelta | float) -> float:
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 class RunwayWaitMixin:
@@ -165,7 +161,7 @@ class RunwayTaskSensor(RunwayWaitMixin, BaseSensorOperator):
         self.runway_task_id = runway_task_id
         self.runway_conn_id = runway_conn_id
         self.deferrable = deferrable
-        self.poll_interval = _seconds(self.poke_interval)
+        self.poll_interval = as_seconds(self.poke_interval)
         self.not_visible_grace = float(not_visible_grace)
         self.cancel_on_timeout = cancel_on_timeout
         self.cancel_on_kill = cancel_on_kill
@@ -173,7 +169,7 @@ class RunwayTaskSensor(RunwayWaitMixin, BaseSensorOperator):
     def execute(self, context: Context) -> Any:
         if self.deferrable:
             self.defer(
-                trigger=self._make_trigger(str(self.runway_task_id), _seconds(self.timeout)),
+                trigger=self._make_trigger(str(self.runway_task_id), as_seconds(self.timeout)),
                 method_name="execute_complete",
             )
         try:
