@@ -275,6 +275,50 @@ class AirflowStack:
         assert path.is_file(), f"no task log at {path}; present: {sorted(str(p) for p in folder.rglob('*'))}"
         return path.read_text(errors="replace")
 
+    # -- the public REST API, called as a user would ----------------------------------------
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+    def api(self, method: str, path: str, body: Any = None, *, token: str | None = None) -> tuple[int, Any]:
+        """One call to the running api-server: (HTTP status, decoded JSON body or text); never raises on 4xx/5xx."""
+        headers = {"Accept": "application/json"}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        request = urllib.request.Request(self.api_url + path, data=data, headers=headers, method=method)
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        try:
+            with opener.open(request, timeout=60) as response:
+                status, raw = response.status, response.read()
+        except urllib.error.HTTPError as err:
+            status, raw = err.code, err.read()
+        text = raw.decode(errors="replace")
+        try:
+            return status, json.loads(text) if text else None
+        except ValueError:
+            return status, text
+
+    def api_token(self) -> str:
+        """A JWT for SimpleAuthManager's ``admin`` user, from ``POST /auth/token`` with the password that
+        the api-server generated into AIRFLOW_HOME at startup (the login a user or script would do)."""
+        passwords_file = self.home / "simple_auth_manager_passwords.json.generated"
+
+        def admin_password() -> str | None:
+            try:
+                return str(json.loads(passwords_file.read_text())["admin"])
+            except (OSError, ValueError, KeyError):
+                return None  # not written (completely) yet
+
+        password = self.wait_for(f"the api-server to write {passwords_file.name}", admin_password, 60)
+        status, answer = self.api("POST", "/auth/token", {"username": "admin", "password": password})
+        assert status == 201 and isinstance(answer, dict), f"POST /auth/token answered {status}: {answer}"
+        return str(answer["access_token"])
+
     # -- worker processes ------------------------------------------------------------------
 
     def task_runner(self, ti_id: str) -> tuple[psutil.Process, list[str]]:
@@ -375,6 +419,9 @@ def _stack_env(home: Path, api_port: int, fernet_key: str, emulator: EmulatorHan
         AIRFLOW__API__WORKERS="1",
         AIRFLOW__API__SECRET_KEY=secrets.token_hex(16),
         AIRFLOW__API_AUTH__JWT_SECRET=secrets.token_hex(32),
+        # The default, spelled out: the on_kill test logs in as this admin through the REST API.
+        AIRFLOW__CORE__AUTH_MANAGER="airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager",
+        AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS="admin:admin",
         # Free ports for the log servers of the scheduler (LocalExecutor) and the triggerer.
         AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=str(_free_port()),
         AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT=str(_free_port()),

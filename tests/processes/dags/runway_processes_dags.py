@@ -52,3 +52,15 @@ with DAG("runway_proc_resubmit", schedule=None, start_date=START, catchup=False,
         retries=1,
         retry_delay=timedelta(seconds=1),
     )
+
+# A user acting on deferred sensors (mark failed / mark success / clear) through the REST API: the
+# trigger's on_kill (Airflow >= 3.3) cancels that sensor's Runway task and no other one. A short
+# not-visible grace lets the cleared sensor's re-run give up quickly on its deleted task.
+USER_KILL_IMAGES = [f"https://images.example.org/runway-processes/user-kill-{i}.jpg" for i in range(4)]
+with DAG("runway_proc_user_kill", schedule=None, start_date=START, catchup=False, tags=["runway", "processes-test"]):
+    user_kill_submit = RunwayImageToVideoOperator.partial(task_id="submit", prompt_text="a long take").expand(
+        prompt_image=USER_KILL_IMAGES
+    )
+    RunwayTaskSensor.partial(task_id="wait", deferrable=True, poll_interval=1, not_visible_grace=10).expand(
+        runway_task_id=user_kill_submit.output
+    )

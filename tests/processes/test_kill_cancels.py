@@ -1,0 +1,183 @@
+"""Real Airflow processes: a user acting on a deferred sensor makes the trigger cancel its Runway task.
+
+Airflow 3.3 added ``BaseTrigger.on_kill()``: when the task instance of a running trigger is marked
+failed or success, or cleared, the triggerer's ``clean_unused`` deletes the trigger row, the
+supervisor's ``update_triggers`` queues it for cancellation and the runner cancels its asyncio task
+with the "user action" message, which makes ``run_trigger`` await ``trigger.on_kill()``.
+``RunwayTaskTrigger.on_kill`` DELETEs the Runway task. Older triggerers cancel the asyncio task
+without that message and never call ``on_kill`` (3.1 has no ``BaseTrigger.on_kill`` at all).
+
+Here the user is a script calling the public REST API of the running api-server, logged in as the
+SimpleAuthManager admin (``POST /auth/token``). The file sorts before ``test_never_pays_twice.py``
+so that its secrets scan also covers the logs written here.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.processes.conftest import AIRFLOW_VERSION, AirflowStack
+
+pytestmark = [
+    pytest.mark.processes,
+    pytest.mark.skipif(
+        AIRFLOW_VERSION < (3, 3),
+        reason=(
+            f"Airflow {'.'.join(map(str, AIRFLOW_VERSION))}: BaseTrigger.on_kill() exists from Airflow 3.3; "
+            "older triggerers cancel a trigger without calling it, so a user kill cannot cancel the Runway task"
+        ),
+    ),
+]
+
+DAG_ID = "runway_proc_user_kill"
+SENSORS = 4  # map indexes 0-2 are acted on, 3 is left alone
+CONTROL = 3
+GENERATION_SECONDS = 60.0  # every Runway task would run this long unless cancelled
+CANCEL_WAIT = 30.0  # bound from the API call to the emulator seeing the DELETE
+TERMINAL = {"SUCCEEDED", "FAILED", "CANCELLED"}
+ON_KILL_LOG = "Trigger cancelled by user action, invoking on_kill"
+
+
+def _ti_path(run_id: str, map_index: int) -> str:
+    return f"/api/v2/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/wait/{map_index}"
+
+
+def _runway_ids(stack: AirflowStack, run_id: str) -> dict[int, str]:
+    rows = stack.query(
+        "SELECT map_index, value FROM xcom WHERE dag_id = ? AND run_id = ? AND task_id = 'submit' "
+        "AND key = 'return_value'",
+        DAG_ID,
+        run_id,
+    )
+    return {int(map_index): str(json.loads(value)) for map_index, value in rows}
+
+
+def _delete_statuses(emulator: Any, runway_id: str) -> list[int]:
+    return [r["status"] for r in emulator.requests() if r["method"] == "DELETE" and runway_id in r["path"]]
+
+
+def _trigger_logs(stack: AirflowStack, run_id: str, map_index: int) -> str:
+    folder = stack.home / "logs" / f"dag_id={DAG_ID}" / f"run_id={run_id}" / "task_id=wait" / f"map_index={map_index}"
+    paths: list[Path] = sorted(folder.glob("*.log*")) if folder.is_dir() else []
+    return "\n".join(p.read_text(errors="replace") for p in paths if ".trigger." in p.name)
+
+
+def test_user_kill_of_a_deferred_sensor_cancels_only_its_runway_task(airflow_stack: AirflowStack) -> None:
+    stack, emulator = airflow_stack, airflow_stack.emulator
+    emulator.reset()
+    emulator.configure(generation_seconds=GENERATION_SECONDS, max_concurrency=32)
+    token = stack.api_token()
+    run_id = stack.trigger(DAG_ID, "user_kill")
+
+    def every_sensor_deferred_and_polled() -> dict[int, str] | None:
+        stats = emulator.stats()
+        finished = {t: s["status"] for t, s in stats["tasks"].items() if s["status"] in TERMINAL}
+        assert not finished, f"Runway tasks finished before every sensor was deferred: {finished}"
+        sensors = stack.task_instances(DAG_ID, run_id, "wait")
+        if len(sensors) != SENSORS or any(ti["state"] != "deferred" for ti in sensors):
+            return None
+        ids = _runway_ids(stack, run_id)
+        if len(ids) != SENSORS or any(stats["tasks"].get(i, {}).get("polls", 0) < 1 for i in ids.values()):
+            return None
+        return ids
+
+    runway_ids = stack.wait_for(
+        f"all {SENSORS} sensors deferred, each trigger polling its Runway task", every_sensor_deferred_and_polled, 240
+    )
+    assert len(set(runway_ids.values())) == SENSORS
+
+    # The API really checks who asks: without the token nothing changes.
+    status, answer = stack.api("PATCH", _ti_path(run_id, 0), {"new_state": "failed"})
+    assert status == 401, (status, answer)
+    assert stack.task_instances(DAG_ID, run_id, "wait")[0]["state"] == "deferred"
+
+    def mark(map_index: int, state: str) -> tuple[int, Any]:
+        return stack.api("PATCH", _ti_path(run_id, map_index), {"new_state": state}, token=token)
+
+    def clear(map_index: int) -> tuple[int, Any]:
+        body = {
+            "dry_run": False,
+            "dag_run_id": run_id,
+            "task_ids": [["wait", map_index]],
+            "only_failed": False,
+            "reset_dag_runs": False,
+        }
+        return stack.api("POST", f"/api/v2/dags/{DAG_ID}/clearTaskInstances", body, token=token)
+
+    actions = [
+        (0, "mark failed", lambda: mark(0, "failed"), "failed"),
+        (1, "mark success", lambda: mark(1, "success"), "success"),
+        (2, "clear", lambda: clear(2), None),
+    ]
+    cancelled: list[str] = []
+    latencies: dict[str, float] = {}
+    for map_index, label, act, new_state in actions:
+        runway_id = runway_ids[map_index]
+        acted_at = time.time()
+        status, answer = act()
+        assert status == 200, f"{label}: {status} {answer}"
+        [ti] = answer["task_instances"]
+        assert (ti["task_id"], ti["map_index"], ti["state"]) == ("wait", map_index, new_state), (label, ti)
+
+        def cancel_seen(runway_id: str = runway_id) -> dict[str, Any] | None:
+            items = emulator.stats()["cancels"]["items"]
+            return next((c for c in items if c["task_id"] == runway_id), None)
+
+        cancel = stack.wait_for(f"{label} to cancel Runway task {runway_id}", cancel_seen, CANCEL_WAIT, interval=0.2)
+        cancelled.append(runway_id)
+        latencies[label] = cancel["at"] - acted_at
+        assert (cancel["source"], cancel["status_before"]) == ("api", "RUNNING"), cancel
+
+        stats = emulator.stats()
+        # Exactly the killed sensors' tasks were cancelled, each once; every other one still runs.
+        assert [c["task_id"] for c in stats["cancels"]["items"]] == cancelled, stats["cancels"]
+        assert stats["tasks"][runway_id]["status"] == "CANCELLED"
+        assert stats["tasks"][runway_id]["cancel_source"] == "api"
+        for other in range(map_index + 1, SENSORS):
+            assert stats["tasks"][runway_ids[other]]["status"] == "RUNNING", (label, other, stats["tasks"])
+        assert stack.task_instances(DAG_ID, run_id, "wait")[CONTROL]["state"] == "deferred"
+
+    # The untouched sensor's trigger keeps polling its task after all three kills ...
+    last_kill = time.time()
+    control_id = runway_ids[CONTROL]
+    stack.wait_for(
+        "the untouched sensor's trigger to keep polling",
+        lambda: sum(1 for t in emulator.stats()["polls"]["by_task"][control_id]["times"] if t > last_kill) >= 3,
+        30,
+    )
+    # ... and its Runway task runs to the end: the DAG run finishes once it has.
+    state = stack.wait_for_run(DAG_ID, run_id, timeout=GENERATION_SECONDS + 120)
+    sensors = {ti["map_index"]: ti for ti in stack.task_instances(DAG_ID, run_id, "wait")}
+    assert state == "failed", sensors  # map index 0 was marked failed
+    assert (sensors[0]["state"], sensors[0]["try_number"]) == ("failed", 1)
+    assert (sensors[1]["state"], sensors[1]["try_number"]) == ("success", 1)
+    # The cleared sensor ran again and found its Runway task gone (cancelled and deleted).
+    assert (sensors[2]["state"], sensors[2]["try_number"]) == ("failed", 2)
+    assert (sensors[CONTROL]["state"], sensors[CONTROL]["try_number"]) == ("success", 1)
+
+    stats = emulator.stats()
+    assert stats["creates"]["count"] == SENSORS, stats["creates"]  # a clear of the sensor never pays again
+    assert [c["task_id"] for c in stats["cancels"]["items"]] == cancelled
+    assert stats["tasks"][control_id]["status"] == "SUCCEEDED"
+    assert stats["tasks"][control_id]["cancel_source"] is None
+    assert _delete_statuses(emulator, control_id) == []
+    for map_index in range(3):
+        # One accepted DELETE per killed task (the cleared sensor's re-run may add a refused one).
+        assert _delete_statuses(emulator, runway_ids[map_index]).count(204) == 1, map_index
+    # The DELETE came from the trigger's on_kill in the triggerer, not from a worker.
+    for map_index in range(3):
+        logs = _trigger_logs(stack, run_id, map_index)
+        assert ON_KILL_LOG in logs, (map_index, logs[-3000:])
+        assert f"Cancelled Runway task {runway_ids[map_index]}" in logs, (map_index, logs[-3000:])
+    assert ON_KILL_LOG not in _trigger_logs(stack, run_id, CONTROL)
+    print(
+        "\nuser kill: "
+        + ", ".join(f"{label} -> cancel after {seconds:.1f} s" for label, seconds in latencies.items())
+        + f"; control polled {stats['tasks'][control_id]['polls']} times and SUCCEEDED, "
+        f"creates={stats['creates']['count']}, cancels={stats['cancels']['count']}"
+    )
