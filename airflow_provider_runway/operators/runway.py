@@ -125,20 +125,10 @@ class RunwayImageToVideoOperator(RunwayWaitMixin, BaseOperator):
         self.resubmit_on_failure = resubmit_on_failure
 
     def _validated_body(self, flavor: str) -> ValidatedBody:
-        from airflow_provider_runway.models import build_image_to_video_body
+        from airflow_provider_runway.models import WIRE_NAMES, build_image_to_video_body
 
-        return build_image_to_video_body(
-            prompt_image=self.prompt_image,
-            model=self.model,
-            prompt_text=self.prompt_text,
-            ratio=self.ratio,
-            duration=self.duration,
-            seed=self.seed,
-            watermark=self.watermark,
-            content_moderation=self.content_moderation,
-            extra_body=self.extra_body,
-            flavor=flavor,
-        )
+        params = {name: getattr(self, name) for name in WIRE_NAMES}  # the rendered request parameters
+        return build_image_to_video_body(**params, extra_body=self.extra_body, flavor=flavor)
 
     def _reusable_task(self, hook: RunwayHook, store: SubmittedTaskStore) -> str | None:
         """The earlier try's Runway task, if it can be reused instead of paying again."""
