@@ -378,7 +378,8 @@ def test_throttled_past_the_sensor_timeout_times_out_and_cancels(runway_emulator
 
 
 def test_task_not_exist_past_the_grace_window(runway_emulator: Any, run_flow: Any) -> None:
-    runway_emulator.configure(not_visible_seconds=4, generation_seconds=1)
+    # Invisible for much longer than the flow takes to give up and try to cancel, on any machine.
+    runway_emulator.configure(not_visible_seconds=15, generation_seconds=1)
     result = run_flow(not_visible_grace=1)
     assert result.state == "failed", result.debug()
     assert result.tis["submit"] == ("success", 1)
@@ -392,7 +393,7 @@ def test_task_not_exist_past_the_grace_window(runway_emulator: Any, run_flow: An
     # CometAPI cannot cancel a task it does not show yet, so this one runs to its end once it
     # appears; the error names its id so the user can find it. It must not be polled or paid again.
     assert f"Runway task {task_id} is unknown" in result.output
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + 30
     while runway_emulator.stats()["tasks"][task_id]["status"] != "SUCCEEDED" and time.monotonic() < deadline:
         time.sleep(0.2)
     result.stats = runway_emulator.stats()
