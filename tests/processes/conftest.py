@@ -34,6 +34,7 @@ import psutil
 import pytest
 
 from airflow_provider_runway.emulator import EmulatorHandle, run_emulator
+from airflow_provider_runway.tasks import TERMINAL_STATUSES as TERMINAL
 
 HERE = Path(__file__).resolve().parent
 DAG_FILE = HERE / "dags" / "runway_processes_dags.py"
@@ -206,6 +207,22 @@ class AirflowStack:
     def dag_run_state(self, dag_id: str, run_id: str) -> str | None:
         rows = self.query("SELECT state FROM dag_run WHERE dag_id = ? AND run_id = ?", dag_id, run_id)
         return rows[0][0] if rows else None
+
+    def sensors_deferred_and_polled(self, dag_id: str, run_id: str, count: int) -> dict[str, Any] | None:
+        """All ``count`` mapped ``wait`` sensors deferred and every Runway task polled, else None.
+
+        Fails fast (not by timeout) if a Runway task already finished: the machine is then too
+        slow for the test's generation time.
+        """
+        stats = self.emulator.stats()
+        finished = {t: s["status"] for t, s in stats["tasks"].items() if s["status"] in TERMINAL}
+        assert not finished, f"Runway tasks finished before every sensor was deferred: {finished}"
+        sensors = self.task_instances(dag_id, run_id, "wait")
+        if len(sensors) != count or any(ti["state"] != "deferred" for ti in sensors):
+            return None
+        if sum(1 for s in stats["tasks"].values() if s["polls"] > 0) != count:
+            return None
+        return {"sensors": sensors, "stats": stats}
 
     def trigger_rows(self) -> list[dict[str, Any]]:
         rows = self.query("SELECT id, classpath, kwargs, triggerer_id FROM trigger")

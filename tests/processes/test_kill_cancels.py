@@ -39,7 +39,6 @@ SENSORS = 4  # map indexes 0-2 are acted on, 3 is left alone
 CONTROL = 3
 GENERATION_SECONDS = 60.0  # every Runway task would run this long unless cancelled
 CANCEL_WAIT = 30.0  # bound from the API call to the emulator seeing the DELETE
-TERMINAL = {"SUCCEEDED", "FAILED", "CANCELLED"}
 ON_KILL_LOG = "Trigger cancelled by user action, invoking on_kill"
 
 
@@ -75,12 +74,10 @@ def test_user_kill_of_a_deferred_sensor_cancels_only_its_runway_task(airflow_sta
     run_id = stack.trigger(DAG_ID, "user_kill")
 
     def every_sensor_deferred_and_polled() -> dict[int, str] | None:
-        stats = emulator.stats()
-        finished = {t: s["status"] for t, s in stats["tasks"].items() if s["status"] in TERMINAL}
-        assert not finished, f"Runway tasks finished before every sensor was deferred: {finished}"
-        sensors = stack.task_instances(DAG_ID, run_id, "wait")
-        if len(sensors) != SENSORS or any(ti["state"] != "deferred" for ti in sensors):
+        seen = stack.sensors_deferred_and_polled(DAG_ID, run_id, SENSORS)
+        if seen is None:
             return None
+        stats = seen["stats"]
         ids = _runway_ids(stack, run_id)
         if len(ids) != SENSORS or any(stats["tasks"].get(i, {}).get("polls", 0) < 1 for i in ids.values()):
             return None

@@ -15,12 +15,11 @@ from typing import Any
 
 import pytest
 
-from tests.processes.conftest import HAS_TASK_STATE_STORE, PROCESS_API_KEY, AirflowStack
+from tests.processes.conftest import HAS_TASK_STATE_STORE, PROCESS_API_KEY, TERMINAL, AirflowStack
 
 pytestmark = pytest.mark.processes
 
 MAPPED = 10
-TERMINAL = {"SUCCEEDED", "FAILED", "CANCELLED"}
 
 
 def _polls_between(stats: dict[str, Any], task_id: str, start: float, end: float = float("inf")) -> int:
@@ -36,18 +35,11 @@ def test_triggerer_sigkill_while_every_sensor_is_deferred(airflow_stack: Airflow
     run_id = stack.trigger(dag_id, "triggerer_kill")
 
     def every_sensor_deferred_and_polled() -> dict[str, Any] | None:
-        stats = emulator.stats()
-        finished = {t: s["status"] for t, s in stats["tasks"].items() if s["status"] in TERMINAL}
-        # Fail fast (not by timeout) if this machine is too slow for the generation time.
-        assert not finished, f"Runway tasks finished before every sensor was deferred: {finished}"
-        sensors = stack.task_instances(dag_id, run_id, "wait")
-        if len(sensors) != MAPPED or any(ti["state"] != "deferred" for ti in sensors):
+        seen = stack.sensors_deferred_and_polled(dag_id, run_id, MAPPED)
+        triggers = stack.trigger_rows() if seen is not None else []
+        if seen is None or len(triggers) != MAPPED:
             return None
-        triggers = stack.trigger_rows()
-        polled = [t for t, s in stats["tasks"].items() if s["polls"] > 0]
-        if len(triggers) != MAPPED or len(polled) != MAPPED:
-            return None
-        return {"sensors": sensors, "triggers": triggers, "stats": stats}
+        return {**seen, "triggers": triggers}
 
     seen = stack.wait_for(
         f"all {MAPPED} mapped sensors deferred with a running trigger each", every_sensor_deferred_and_polled, 240

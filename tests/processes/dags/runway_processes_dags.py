@@ -29,29 +29,19 @@ with DAG(
     )
     RunwayTaskSensor.partial(task_id="wait", deferrable=True, poll_interval=1).expand(runway_task_id=submit.output)
 
-# Worker kill: one task that submits and waits in the worker; its second try must reconnect.
-with DAG("runway_proc_blocking", schedule=None, start_date=START, catchup=False, tags=["runway", "processes-test"]):
-    RunwayImageToVideoOperator(
-        task_id="submit_and_wait",
-        prompt_image="https://images.example.org/runway-processes/blocking.jpg",
-        wait_for_completion=True,
-        deferrable=False,
-        poll_interval=1,
-        retries=1,
-        retry_delay=timedelta(seconds=1),
-    )
-
-# A try whose Runway task was cancelled: the retry must legitimately submit a new one.
-with DAG("runway_proc_resubmit", schedule=None, start_date=START, catchup=False, tags=["runway", "processes-test"]):
-    RunwayImageToVideoOperator(
-        task_id="submit_and_wait",
-        prompt_image="https://images.example.org/runway-processes/resubmit.jpg",
-        wait_for_completion=True,
-        deferrable=False,
-        poll_interval=1,
-        retries=1,
-        retry_delay=timedelta(seconds=1),
-    )
+# Worker kill (blocking): one task that submits and waits in the worker; its second try must reconnect.
+# Resubmit: a try whose Runway task was cancelled; the retry must legitimately submit a new one.
+for _name in ("blocking", "resubmit"):
+    with DAG(f"runway_proc_{_name}", schedule=None, start_date=START, catchup=False, tags=["runway", "processes-test"]):
+        RunwayImageToVideoOperator(
+            task_id="submit_and_wait",
+            prompt_image=f"https://images.example.org/runway-processes/{_name}.jpg",
+            wait_for_completion=True,
+            deferrable=False,
+            poll_interval=1,
+            retries=1,
+            retry_delay=timedelta(seconds=1),
+        )
 
 # A user acting on deferred sensors (mark failed / mark success / clear) through the REST API: the
 # trigger's on_kill (Airflow >= 3.3) cancels that sensor's Runway task and no other one. A short
