@@ -99,7 +99,9 @@ class ModelSpec:
     checked: str
     source: str
     price: Price | None = None
-    retired: Mapping[str, str] = field(default_factory=lambda: _frozen({}))  # flavor -> why it is gone
+    not_offered: Mapping[str, str] = field(
+        default_factory=lambda: _frozen({})
+    )  # flavor -> why that flavor does not offer it
 
     def offered_by(self, flavor: str) -> bool:
         return flavor in self.flavors
@@ -151,9 +153,7 @@ class MediaLimits:
 class FlavorFacts:
     default_host: str
     path_prefix: str
-    seed_max: int
-    prompt_text_max: int | None
-    prompt_text_count: str
+    seed_max: int  # endpoints may narrow it (CometAPI's image_to_video: 999999999)
     allows_runway_uri: bool
     source: str
 
@@ -204,7 +204,9 @@ def _fields(raw: Mapping[str, Any]) -> Mapping[str, FieldSpec]:
 
 
 def _price(raw: Mapping[str, Any]) -> Price:
-    rates = tuple(Rate(_frozen({k: tuple(v) for k, v in r["when"].items()}), r["credits"]) for r in raw.get("rates", ()))
+    rates = tuple(
+        Rate(_frozen({k: tuple(v) for k, v in r["when"].items()}), r["credits"]) for r in raw.get("rates", ())
+    )
     return Price(**{**raw, "rates": rates})
 
 
@@ -216,7 +218,7 @@ def _model(name: str, raw: Mapping[str, Any]) -> ModelSpec:
         checked=raw["checked"],
         source=raw["source"],
         price=_price(raw["price"]) if raw.get("price") else None,
-        retired=_frozen(raw.get("retired", {})),
+        not_offered=_frozen(raw.get("not_offered", {})),
     )
 
 

@@ -92,30 +92,37 @@ PARAM_NAMES: dict[str, str] = {wire: param for param, wire in WIRE_NAMES.items()
 
 @dataclass(frozen=True)
 class FlavorSpec:
-    """What differs between CometAPI's proxy and Runway's own API (per-model limits live in the catalog)."""
+    """What differs between CometAPI's proxy and Runway's own API (per-model limits live in the catalog).
+
+    ``seed_max`` and ``prompt_text_max`` are the flavor's own image-to-video limits (CometAPI:
+    999999999 and 512 characters; Runway: its seed range, and no flavor-wide text limit).
+    """
 
     name: str
     default_host: str
     path_prefix: str
     seed_max: int
-    prompt_text_max: int | None  # a flavor-wide limit (CometAPI's 512); None: per model only
+    prompt_text_max: int | None
     allows_runway_uri: bool
 
     def path(self, suffix: str) -> str:
         return f"{self.path_prefix}/{suffix.lstrip('/')}"
 
 
-FLAVORS: dict[str, FlavorSpec] = {
-    name: FlavorSpec(
+def _flavor(name: str) -> FlavorSpec:
+    facts = load_catalog().flavors[name]
+    rules = load_catalog().endpoints[IMAGE_TO_VIDEO].rules(name)
+    return FlavorSpec(
         name=name,
         default_host=facts.default_host,
         path_prefix=facts.path_prefix,
-        seed_max=facts.seed_max,
-        prompt_text_max=facts.prompt_text_max,
+        seed_max=rules.seed_max or facts.seed_max,
+        prompt_text_max=rules.prompt_text_max,
         allows_runway_uri=facts.allows_runway_uri,
     )
-    for name, facts in load_catalog().flavors.items()
-}
+
+
+FLAVORS: dict[str, FlavorSpec] = {name: _flavor(name) for name in load_catalog().flavors}
 
 
 def flavor_spec(flavor: str) -> FlavorSpec:
@@ -212,8 +219,10 @@ def _offered(spec: EndpointSpec, flavor: str) -> str:
 
 
 def _not_offered(spec: EndpointSpec, model: ModelSpec, flavor: str) -> str:
-    why = model.retired.get(flavor) or f"the catalog lists it for {', '.join(model.flavors) or 'no flavor'}"
-    return f"model {model.name} is not offered through flavor {flavor} ({why}); {flavor} offers: {_offered(spec, flavor)}"
+    why = model.not_offered.get(flavor) or f"the catalog lists it for {', '.join(model.flavors) or 'no flavor'}"
+    return (
+        f"model {model.name} is not offered through flavor {flavor} ({why}); {flavor} offers: {_offered(spec, flavor)}"
+    )
 
 
 def _shape(spec: FieldSpec) -> Any:
@@ -298,7 +307,9 @@ def validate_body(
     flavor_spec(flavor)
     spec = load_catalog().endpoint(endpoint)
     if spec is None:
-        return ValidatedBody(dict(body), (f"endpoint {endpoint!r} is not in this provider's catalog; sent unvalidated",))
+        return ValidatedBody(
+            dict(body), (f"endpoint {endpoint!r} is not in this provider's catalog; sent unvalidated",)
+        )
     check_endpoint(endpoint, flavor)
     name = body.get("model")
     if not isinstance(name, str) or not name.strip():

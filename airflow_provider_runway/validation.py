@@ -69,7 +69,7 @@ class At:
         return At(self.wire, f"{self.path}{suffix}")
 
     def says(self, message: str) -> str:
-        return f"{self.path.lstrip('.')} {message}" if self.path else message
+        return f"{self.wire}{self.path}: {message}" if self.path else message
 
 
 def _kind_of(value: Any) -> str:
@@ -191,7 +191,9 @@ def _check_https_url(uri: str, at: At) -> None:
     except ValueError:  # e.g. an unbalanced "[" in the host
         raise invalid(at.wire, at.says(f"is not a valid URL: {uri[:80]!r}")) from None
     if parts.scheme != "https" or not parts.hostname:
-        raise invalid(at.wire, at.says(f"must be an https:// URL, a base64 data URI or a runway:// URI, got {uri[:80]!r}"))
+        raise invalid(
+            at.wire, at.says(f"must be an https:// URL, a base64 data URI or a runway:// URI, got {uri[:80]!r}")
+        )
     try:
         ipaddress.ip_address(parts.hostname)
     except ValueError:
@@ -210,7 +212,9 @@ def _check_data_uri(uri: str, media: str, at: At) -> None:
         raise invalid(at.wire, at.says(f"data URI type {media}/{subtype} is not accepted; allowed: {allowed}"))
     if len(uri) > limits.data_uri_max_chars:
         mib = limits.data_uri_max_chars // (1024 * 1024)
-        raise invalid(at.wire, at.says(f"data URI is {len(uri)} characters; at most {limits.data_uri_max_chars} ({mib} MiB)"))
+        raise invalid(
+            at.wire, at.says(f"data URI is {len(uri)} characters; at most {limits.data_uri_max_chars} ({mib} MiB)")
+        )
     try:
         base64.b64decode(match.group("payload"), validate=True)
     except (binascii.Error, ValueError):
@@ -252,7 +256,9 @@ def _check_positions(positions: list[str | None], spec: FieldSpec, at: At, check
     if not positions:
         checks.rule(at.wire, "is required (an empty frame list)")
     if spec.position_required and len(placed) < len(positions):
-        checks.rule(at.wire, f'each frame needs a position ({allowed}) for model {model}: {{"uri": ..., "position": ...}}')
+        checks.rule(
+            at.wire, f'each frame needs a position ({allowed}) for model {model}: {{"uri": ..., "position": ...}}'
+        )
     if any(p not in spec.positions for p in placed):
         checks.rule(at.wire, f"position must be one of: {allowed} for model {model}")
     if len(set(placed)) != len(placed):
@@ -270,7 +276,9 @@ def check_media(value: Any, spec: FieldSpec, at: At, checks: Checks) -> Any:
         raise invalid(at.wire, at.says(f'must be {{"type": "{kinds}", "uri": ...}}'))
     kind = value["type"]
     if kind not in spec.kinds:
-        checks.rule(at.wire, at.says(f"type {kind!r} is not allowed for model {checks.model}; allowed: {', '.join(spec.kinds)}"))
+        checks.rule(
+            at.wire, at.says(f"type {kind!r} is not allowed for model {checks.model}; allowed: {', '.join(spec.kinds)}")
+        )
     media = kind if kind in load_catalog().media else "image"
     check_uri(value["uri"], media, at.sub(".uri"), checks.flavor)
     extra = sorted(set(value) - {"type", "uri"})
@@ -295,7 +303,9 @@ def check_list(value: Any, spec: FieldSpec, at: At, checks: Checks) -> Any:
     if spec.min_items is not None and len(value) < spec.min_items:
         checks.rule(at.wire, at.says(f"needs at least {spec.min_items} item(s) for model {checks.model}"))
     if spec.max_items is not None and len(value) > spec.max_items:
-        checks.rule(at.wire, at.says(f"takes at most {spec.max_items} item(s) for model {checks.model}, got {len(value)}"))
+        checks.rule(
+            at.wire, at.says(f"takes at most {spec.max_items} item(s) for model {checks.model}, got {len(value)}")
+        )
     if spec.items is None:
         return value
     item = spec.items
