@@ -99,9 +99,8 @@ class ModelSpec:
     checked: str
     source: str
     price: Price | None = None
-    not_offered: Mapping[str, str] = field(
-        default_factory=lambda: _frozen({})
-    )  # flavor -> why that flavor does not offer it
+    # flavor -> why that flavor does not offer it
+    not_offered: Mapping[str, str] = field(default_factory=lambda: _frozen({}))
 
     def offered_by(self, flavor: str) -> bool:
         return flavor in self.flavors

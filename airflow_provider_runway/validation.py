@@ -358,7 +358,8 @@ def check_fields(
         where = At(key) if at is None else at.sub(f".{key}")
         if spec.required and key not in out:
             checks.rule(where.wire, where.says(f"is required for {what}"))
-        missing = [other for other in spec.requires if key in out and is_missing(out.get(other))]
+        given = key in out and not is_missing(out[key])
+        missing = [other for other in spec.requires if given and is_missing(out.get(other))]
         if missing:
             checks.rule(where.wire, where.says(f"needs {', '.join(missing)} as well ({what})"))
     return out
