@@ -98,7 +98,7 @@ def _amount(model: ModelSpec, price: Price, body: Mapping[str, Any], rate: float
         return blocks * rate, f"{name}: {chars} characters, {rate:g} credit(s) per {price.per_characters}"
     if price.per == "call":
         return rate, f"{name}: {rate:g} credits per call"
-    return None, f"{name}: {rate:g} credits, scaled by an input whose length is not known before the call"
+    return None, f"{name}: priced by an input whose length is not known before the call"
 
 
 def estimate_credits(endpoint: str, body: Mapping[str, Any], flavor: str = COMETAPI) -> CreditEstimate:
@@ -111,6 +111,8 @@ def estimate_credits(endpoint: str, body: Mapping[str, Any], flavor: str = COMET
     if spec is None:
         return _unknown(f"endpoint {endpoint!r} is not in the catalog: no price known")
     name = body.get("model") or spec.defaults.get(flavor)
+    if not name:
+        return _unknown(f"no model given and {endpoint} has no default model through {flavor}")
     model = spec.models.get(str(name))
     if model is None:
         return _unknown(f"{name}: not in the catalog for {endpoint}: no price known")

@@ -68,10 +68,8 @@ __all__ = [
 
 IMAGE_TO_VIDEO = "image_to_video"
 DEFAULT_RUNWAY_VERSION = "2024-11-06"
-# CometAPI's documented model (its image-to-video page); the catalog's default for the flavor.
-DEFAULT_MODEL = "gen3a_turbo"
-MAX_DATA_URI_CHARS = 5 * 1024 * 1024  # an image data URI (Runway's inputs page: 5MB)
-MAX_URL_CHARS = 2048
+MAX_DATA_URI_CHARS = load_catalog().media["image"].data_uri_max_chars  # an image data URI: 5 MiB
+MAX_URL_CHARS = load_catalog().url_max_chars
 
 # operator parameter -> API field, in the order the API documents them: the one table the
 # image-to-video body is built from
@@ -202,6 +200,10 @@ def default_model(flavor: str, endpoint: str = IMAGE_TO_VIDEO) -> str:
     if spec is None or flavor not in spec.defaults:
         raise invalid("model", f"there is no default model for {endpoint} through {flavor}; pass model")
     return spec.defaults[flavor]
+
+
+# CometAPI's default image-to-video model (the one its page documents): gen3a_turbo.
+DEFAULT_MODEL = default_model(COMETAPI)
 
 
 def check_image_uri(uri: Any, flavor: FlavorSpec, wire: str = "promptImage") -> None:
