@@ -98,10 +98,10 @@ def test_add_form_shows_the_runway_form(airflow_server: AirflowServer, page: Pag
     # Airflow names each extra input `element_<extra key>`; the defaults are prefilled.
     assert dialog.locator('input[name="element_runway_version"]').input_value() == "2024-11-06"
     assert dialog.locator('input[name="element_timeout"]').input_value() == "60"
+    screenshot(dialog, f"connection-extra-fields-airflow-{version}.png")
     dialog.get_by_role("combobox", name="API flavor").click()
     flavors = page.get_by_role("option").all_inner_texts()
     assert flavors == list(FLAVORS) == ["cometapi", "runway"]  # no literal "null" choice
-    screenshot(dialog, f"connection-extra-fields-airflow-{version}.png")
 
 
 def save_connection(page: Page, server: AirflowServer, conn_id: str, base_url: str) -> None:
