@@ -7,6 +7,7 @@ it never downloads a browser of its own.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import signal
@@ -41,14 +42,24 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 SERVER_START_TIMEOUT = 240.0
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+def _why_not_runnable(config: pytest.Config) -> str | None:
     # A browser and an API server are too slow for every run: only an explicit `-m ui` selects them.
-    if config.getoption("markexpr"):
+    if not config.getoption("markexpr"):
+        return "browser check: run with `make ui-check` or `pytest -m ui`"
+    if not CHROMIUM.exists():
+        return f"{CHROMIUM} not installed (apt-get install chromium, or `make ui-check`)"
+    if importlib.util.find_spec("playwright") is None:
+        return "playwright not installed (uv sync --group ui, or `make ui-check`)"
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    reason = _why_not_runnable(config)
+    if reason is None:
         return
-    skip = pytest.mark.skip(reason="browser check: run with `make ui-check` or `pytest -m ui`")
     for item in items:
         if item.get_closest_marker("ui"):
-            item.add_marker(skip)
+            item.add_marker(pytest.mark.skip(reason=reason))
 
 
 @dataclass(frozen=True)
@@ -145,10 +156,9 @@ def airflow_server() -> Iterator[AirflowServer]:
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} not installed (apt-get install chromium, or `make ui-check`)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright not installed (uv sync --group ui)")
-    with sync_api.sync_playwright() as playwright:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
         browser.close()
