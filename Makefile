@@ -48,3 +48,13 @@ bench: sync
 
 clean:
 	rm -rf .venv $(LOWEST_ENV) .tools output .pytest_cache .mypy_cache .ruff_cache
+
+.PHONY: ui-check
+ui-check: $(UV)  ## Drive the connection form in headless Debian chromium on Airflow 3.3 and 3.1 (screenshots: docs/screenshots/)
+	@test -x /usr/bin/chromium || { $$([ "$$(id -u)" = 0 ] || echo sudo) apt-get update -qq \
+		&& $$([ "$$(id -u)" = 0 ] || echo sudo) apt-get install -y -qq chromium; }
+	$(UV) sync --frozen --extra video --quiet --group ui
+	UV_PROJECT_ENVIRONMENT=$(LOWEST_ENV) $(UV) sync --frozen --extra video --quiet \
+		--no-default-groups --group dev --group airflow-lowest --group ui
+	.venv/bin/python -m pytest tests/ui -m ui $(PYTEST_ARGS)
+	$(LOWEST_ENV)/bin/python -m pytest tests/ui -m ui $(PYTEST_ARGS)

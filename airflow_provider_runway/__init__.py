@@ -15,7 +15,12 @@ _HOOK = "airflow_provider_runway.hooks.runway.RunwayHook"
 
 def get_provider_info() -> dict[str, Any]:
     """Describe the provider to Airflow's ProvidersManager (entry point ``apache_airflow_provider``)."""
-    from airflow_provider_runway.connection_form import CONN_FIELDS, UI_FIELD_BEHAVIOUR
+    from airflow_provider_runway.connection_form import (
+        CONNECTION_TYPE,
+        HOOK_NAME,
+        conn_fields,
+        provider_ui_field_behaviour,
+    )
 
     return {
         "package-name": "airflow-provider-runway",
@@ -36,9 +41,10 @@ def get_provider_info() -> dict[str, Any]:
         "connection-types": [
             {
                 "hook-class-name": _HOOK,
-                "connection-type": "runway",
-                "ui-field-behaviour": UI_FIELD_BEHAVIOUR,
-                "conn-fields": CONN_FIELDS,
+                "hook-name": HOOK_NAME,
+                "connection-type": CONNECTION_TYPE,
+                "ui-field-behaviour": provider_ui_field_behaviour(),
+                "conn-fields": conn_fields(),
             }
         ],
     }

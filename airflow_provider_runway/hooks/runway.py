@@ -21,7 +21,7 @@ import httpx
 import requests
 from airflow.sdk import BaseHook
 
-from airflow_provider_runway.connection_form import CONN_FIELDS, UI_FIELD_BEHAVIOUR
+from airflow_provider_runway.connection_form import conn_fields, ui_field_behaviour
 from airflow_provider_runway.errors import (
     CreateOutcomeUnknownError,
     MalformedResponseError,
@@ -151,20 +151,36 @@ class RunwayHook(BaseHook):
 
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
-        return UI_FIELD_BEHAVIOUR
+        """Hidden fields, labels and placeholders as Airflow 3.1 reads them (``hidden_fields`` spelling)."""
+        return ui_field_behaviour()
 
     @classmethod
     def get_connection_form_widgets(cls) -> dict[str, Any]:
-        """Extra form fields for UIs that still build forms from wtforms (Airflow < 3.2)."""
+        """The extra fields as wtforms fields, for Airflow 3.1 (3.2+ reads ``conn-fields`` instead).
+
+        Airflow 3.1's API server substitutes stand-ins for wtforms and flask_appbuilder, turning
+        label, description, default and an ``any_of`` validator into the field's JSON schema.
+        """
         try:
             from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
             from wtforms import StringField
-        except ImportError:  # the React UI reads conn-fields from the provider info instead
+            from wtforms.validators import Optional, any_of
+        except ImportError:  # no web UI in this process: nothing reads the widgets
             return {}
-        return {
-            name: StringField(spec["label"], widget=BS3TextFieldWidget(), description=spec["description"])
-            for name, spec in CONN_FIELDS.items()
-        }
+        widgets: dict[str, Any] = {}
+        for name, spec in conn_fields().items():
+            schema = spec["schema"]
+            validators = [Optional()]
+            if "enum" in schema:
+                validators.append(any_of(schema["enum"]))
+            widgets[name] = StringField(
+                spec["label"],
+                validators=validators,
+                widget=BS3TextFieldWidget(),
+                description=spec["description"],
+                default=schema.get("default"),
+            )
+        return widgets
 
     @staticmethod
     def _settings_from(conn: Connection) -> ClientSettings:

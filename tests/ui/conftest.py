@@ -1,0 +1,181 @@
+"""A real Airflow API server and a headless Debian chromium for the connection-form check.
+
+The check runs only when selected (``pytest -m ui``, or ``make ui-check``), and skips when the
+system browser or Playwright's Python package is missing. Playwright drives ``/usr/bin/chromium``;
+it never downloads a browser of its own.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+import requests
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Locator, Page
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+SERVER_START_TIMEOUT = 240.0
+
+
+def _why_not_runnable(config: pytest.Config) -> str | None:
+    # A browser and an API server are too slow for every run: only an explicit `-m ui` selects them.
+    if not config.getoption("markexpr"):
+        return "browser check: run with `make ui-check` or `pytest -m ui`"
+    if not CHROMIUM.exists():
+        return f"{CHROMIUM} not installed (apt-get install chromium, or `make ui-check`)"
+    if importlib.util.find_spec("playwright") is None:
+        return "playwright not installed (uv sync --group ui, or `make ui-check`)"
+    return None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    reason = _why_not_runnable(config)
+    if reason is None:
+        return
+    for item in items:
+        if item.get_closest_marker("ui"):
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@dataclass(frozen=True)
+class AirflowServer:
+    """An ``airflow api-server`` on 127.0.0.1 with its own AIRFLOW_HOME and metadata DB."""
+
+    url: str
+    env: dict[str, str]
+    version: str
+    token: str
+
+    def api(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """Call the REST API (``/api/v2`` + path) as the all-admins user, like a script with a token would."""
+        headers = {"Authorization": f"Bearer {self.token}"}
+        return requests.request(method, f"{self.url}/api/v2{path}", headers=headers, timeout=90, **kwargs)
+
+    def airflow(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run the ``airflow`` CLI against this server's home (same DB, same config)."""
+        return subprocess.run(
+            [sys.executable, "-m", "airflow", *args], capture_output=True, text=True, env=self.env, timeout=180
+        )
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _server_env(home: Path, port: int) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("AIRFLOW__", "AIRFLOW_CONN_"))}
+    env.update(
+        AIRFLOW_HOME=str(home),
+        AIRFLOW__CORE__LOAD_EXAMPLES="False",
+        AIRFLOW__CORE__DAGS_FOLDER=str(home / "dags"),
+        AIRFLOW__CORE__TEST_CONNECTION="Enabled",
+        # SimpleAuthManager (the default on 3.1 and 3.3) without a login page: everyone is admin.
+        AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS="True",
+        AIRFLOW__API__BASE_URL=f"http://127.0.0.1:{port}",
+        NO_PROXY="127.0.0.1,localhost",
+    )
+    return env
+
+
+def _wait_until_healthy(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + SERVER_START_TIMEOUT
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"airflow api-server exited with {proc.returncode}:\n{log.read_text()[-4000:]}")
+        try:
+            if requests.get(f"{url}/api/v2/monitor/health", timeout=2).ok:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(1)
+    raise RuntimeError(f"airflow api-server not healthy after {SERVER_START_TIMEOUT:.0f} s:\n{log.read_text()[-4000:]}")
+
+
+@pytest.fixture(scope="session")
+def airflow_server() -> Iterator[AirflowServer]:
+    """Migrate a throw-away metadata DB, then serve the UI until the session ends."""
+    import airflow
+
+    home = Path(tempfile.mkdtemp(prefix="runway-ui-airflow-"))
+    (home / "dags").mkdir()
+    port = _free_port()
+    env = _server_env(home, port)
+    subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], check=True, capture_output=True, env=env)
+    log = home / "api-server.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "airflow", "api-server", "-H", "127.0.0.1", "-p", str(port), "--workers", "1"],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_healthy(url, proc, log)
+        # With all-admins, GET /auth/token hands out a token without credentials (3.1 and 3.3).
+        token = requests.get(f"{url}/auth/token", timeout=30).json()["access_token"]
+        yield AirflowServer(url=url, env=env, version=airflow.__version__, token=token)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    yield page
+    context.close()
+
+
+def screenshot(target: Page | Locator, name: str, **kwargs: Any) -> Path:
+    """Save a PNG of a page or of one element (e.g. the dialog) under docs/screenshots/."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / name
+    target.screenshot(path=str(path), **kwargs)
+    return path
