@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.emulator.conftest import wait_for
+from tests.emulator.support import wait_for
 
 if TYPE_CHECKING:
     from airflow_provider_runway.emulator import EmulatorHandle

@@ -18,7 +18,7 @@ import requests
 from airflow_provider_runway.emulator import EmulatorConfig, EmulatorHandle, run_emulator
 from airflow_provider_runway.emulator.cli import build_parser, config_from_args
 from airflow_provider_runway.emulator.pytest_plugin import CONN_ENV, TEST_API_KEY, RunwayTestConnection
-from tests.emulator.conftest import RUNWAY, headers, runway_body
+from tests.emulator.support import RUNWAY, headers, runway_body
 
 pytestmark = pytest.mark.integration
 
