@@ -17,7 +17,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from airflow_provider_runway.emulator.config import POLL_SHAPES, ConfigError, EmulatorConfig
+from airflow_provider_runway.emulator.config import FAILURE_DETAILS, POLL_SHAPES, ConfigError, EmulatorConfig
 from airflow_provider_runway.emulator.faults import MALFORMED_BODIES, ROUTES, WHEN, FaultConfigError, parse_plan
 
 API_KEY_ENV = "RUNWAY_EMULATOR_API_KEY"
@@ -71,6 +71,12 @@ def build_parser() -> argparse.ArgumentParser:
     add("--not-visible-seconds", type=float, default=defaults.not_visible_seconds)
     add("--comet-poll-shape", choices=POLL_SHAPES, default=defaults.comet_poll_shape)
     add("--no-comet-delete", action="store_true", help="answer 405 to DELETE on CometAPI paths")
+    add(
+        "--comet-failure-detail",
+        choices=FAILURE_DETAILS,
+        default=defaults.comet_failure_detail,
+        help="what a CometAPI failure carries: full (failureCode), no_code, reason_only (no inner task)",
+    )
     add("--max-concurrency", type=int, default=defaults.max_concurrency)
     add("--safety-word", action="append", dest="safety_words", metavar="WORD", help="repeatable")
     add("--output-ttl", type=float, default=None, help="output URLs expire after this many seconds")
@@ -124,6 +130,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         "not_visible_seconds": args.not_visible_seconds,
         "comet_poll_shape": args.comet_poll_shape,
         "comet_delete_supported": not args.no_comet_delete,
+        "comet_failure_detail": args.comet_failure_detail,
         "max_concurrency": args.max_concurrency,
         "output_ttl_seconds": args.output_ttl,
         "daily_limit": args.daily_limit,

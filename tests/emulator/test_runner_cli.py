@@ -27,6 +27,7 @@ def test_cli_flags_build_config_and_faults() -> None:
     args = build_parser().parse_args(
         [
             "--port", "0", "--generation-seconds", "1.5", "--comet-poll-shape", "bare", "--no-comet-delete",
+            "--comet-failure-detail", "reason_only",
             "--safety-word", "bad", "--safety-word", "worse", "--output-ttl", "60", "--max-concurrency", "3",
             "--rate-limit", "2", "--retry-after", "5", "--server-error", "3", "--server-error-status", "502",
             "--server-error-route", "poll", "--conn-reset", "1", "--conn-reset-when", "after",
@@ -37,6 +38,7 @@ def test_cli_flags_build_config_and_faults() -> None:
     config = config_from_args(args)
     assert (config.port, config.generation_seconds, config.comet_poll_shape) == (0, 1.5, "bare")
     assert (config.comet_delete_supported, config.safety_words) == (False, ("bad", "worse"))
+    assert config.comet_failure_detail == "reason_only"
     assert (config.output_ttl_seconds, config.max_concurrency) == (60, 3)
     assert config.faults == {
         "rate_limit": {"count": 2, "retry_after": 5.0},
