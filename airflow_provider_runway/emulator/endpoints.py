@@ -1,7 +1,7 @@
 """The API endpoints of both flavors: create a task, poll it, cancel/delete it, the account.
 
-Each endpoint takes the backend and the ``ApiCall`` (the gateway has already logged, faulted
-and checked the request) and returns the answer. Task-creating endpoints are generic: the
+Each endpoint takes the ``ApiCall`` (the gateway has already logged, faulted and checked the
+request; ``call.backend`` holds the state) and returns the answer. Task-creating endpoints are generic: the
 path's endpoint name selects the catalog entry (validator, output media), see ``catalog.py``.
 """
 
@@ -22,7 +22,6 @@ from airflow_provider_runway.models import COMETAPI, MODELS, RUNWAY, WIRE_NAMES
 if TYPE_CHECKING:
     from aiohttp import web
 
-    from airflow_provider_runway.emulator.backend import EmulatorBackend
     from airflow_provider_runway.emulator.gateway import ApiCall
 
 log = logging.getLogger("airflow_provider_runway.emulator")
@@ -32,9 +31,9 @@ def _unknown_task(flavor: str) -> web.Response:
     return task_not_exist() if flavor == COMETAPI else runway_error(404, "Task not found.")
 
 
-async def create_task(backend: EmulatorBackend, call: ApiCall) -> web.Response:
+async def create_task(call: ApiCall) -> web.Response:
     """``POST /<endpoint>``: validate the body and register a task -> ``{"id"}``."""
-    endpoint, flavor = endpoint_named(call.arg), call.flavor
+    backend, endpoint, flavor = call.backend, endpoint_named(call.arg), call.flavor
     body, problem = call.json()
     if problem is None and not isinstance(body, dict):
         problem = "Request body must be a JSON object."
@@ -49,9 +48,8 @@ async def create_task(backend: EmulatorBackend, call: ApiCall) -> web.Response:
     if cfg.daily_limit is not None and state.daily_creates(state.clock()) >= cfg.daily_limit:
         message = f"You have reached your daily limit of {cfg.daily_limit} generations. Try again tomorrow."
         return flavor_error(flavor, 429, message, code="daily_limit_exceeded")
-    method, path = call.request.method, call.request.path
-    throttle = backend.take_fault("throttle_extra", "create", method, path, None)
-    cancel = backend.take_fault("external_cancel", "create", method, path, None)
+    throttle = call.fault("throttle_extra")
+    cancel = call.fault("external_cancel")
     remote = remote_input(validated.body)
     task = state.create(
         flavor,
@@ -59,7 +57,7 @@ async def create_task(backend: EmulatorBackend, call: ApiCall) -> web.Response:
         endpoint=endpoint.name,
         throttle_extra=float(throttle.params["seconds"]) if throttle else 0.0,
         cancel_after=float(cancel.params["after_seconds"]) if cancel else None,
-        path=path,
+        path=call.request.path,
         notes={"input": REMOTE_INPUT_NOTE} if remote else None,
     )
     if remote:
@@ -75,22 +73,23 @@ async def create_task(backend: EmulatorBackend, call: ApiCall) -> web.Response:
     return json_response(200, {"id": task.id})
 
 
-async def poll_task(backend: EmulatorBackend, call: ApiCall) -> web.Response:
+async def poll_task(call: ApiCall) -> web.Response:
     """``GET /tasks/{id}``: Runway's bare task; CometAPI's envelope unless ``comet_poll_shape`` is bare."""
-    return _poll(backend, call, call.arg, wrapped=backend.config.comet_poll_shape == "wrapped")
+    return _poll(call, call.arg, wrapped=call.backend.config.comet_poll_shape == "wrapped")
 
 
-async def poll_feed(backend: EmulatorBackend, call: ApiCall) -> web.Response:
+async def poll_feed(call: ApiCall) -> web.Response:
     """CometAPI's ``POST /runway/feed`` ``{"task_id"}``: always the envelope."""
     body, _ = call.json()
     task_id = body.get("task_id") if isinstance(body, dict) else None
     if not isinstance(task_id, str) or not task_id:
         return flavor_error(call.flavor, 400, "task_id is required", code="invalid_request", param="task_id")
-    return _poll(backend, call, task_id, wrapped=True)
+    return _poll(call, task_id, wrapped=True)
 
 
-def _poll(backend: EmulatorBackend, call: ApiCall, task_id: str, *, wrapped: bool) -> web.Response:
-    state, flavor = backend.state, call.flavor
+def _poll(call: ApiCall, task_id: str, *, wrapped: bool) -> web.Response:
+    backend, flavor = call.backend, call.flavor
+    state = backend.state
     now = state.clock()
     state.catch_up(now)
     task = state.lookup(task_id, flavor)
@@ -102,15 +101,16 @@ def _poll(backend: EmulatorBackend, call: ApiCall, task_id: str, *, wrapped: boo
         return task_not_exist()
     bare = bare_task(state, task, now, backend.output_url)
     if backend.faults:
-        spec = backend.take_fault("unknown_status", "poll", call.request.method, call.request.path, None)
+        spec = call.fault("unknown_status")
         if spec is not None:
             bare["status"] = spec.params["value"]
     payload = wrapped_task(state, bare, task, now) if wrapped and flavor == COMETAPI else bare
     return json_response(200, payload)
 
 
-async def delete_task(backend: EmulatorBackend, call: ApiCall) -> web.Response:
+async def delete_task(call: ApiCall) -> web.Response:
     """``DELETE /tasks/{id}``: cancel a task still going, delete a finished one and its output."""
+    backend = call.backend
     state = backend.state
     task = state.lookup(call.arg, call.flavor)
     if task is None or (call.flavor == COMETAPI and not state.visible(task, state.clock())):
@@ -120,9 +120,9 @@ async def delete_task(backend: EmulatorBackend, call: ApiCall) -> web.Response:
     return no_content()
 
 
-async def organization(backend: EmulatorBackend, call: ApiCall) -> web.Response:
+async def organization(call: ApiCall) -> web.Response:
     """Runway's ``GET /v1/organization``: credit balance, tier limits, today's usage."""
-    state, cfg = backend.state, backend.config
+    state, cfg = call.backend.state, call.backend.config
     now = state.clock()
     state.catch_up(now)
     daily: dict[str, int] = {}

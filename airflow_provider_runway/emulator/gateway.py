@@ -29,6 +29,7 @@ from airflow_provider_runway.emulator.wire import HTML, HTML_ERROR_PAGE, flavor_
 
 if TYPE_CHECKING:
     from airflow_provider_runway.emulator.config import EmulatorConfig
+    from airflow_provider_runway.emulator.faults import FaultSpec
 
 log = logging.getLogger("airflow_provider_runway.emulator")
 
@@ -48,16 +49,19 @@ def connection_id(request: web.BaseRequest) -> int:
 
 
 class ApiCall:
-    """One API request as endpoints see it: flavor, path argument, body parsed at most once."""
+    """One API request: what endpoints and faults need, logged on creation, body parsed once."""
 
-    __slots__ = ("_json", "arg", "body", "flavor", "request")
+    __slots__ = ("_json", "arg", "backend", "body", "entry", "flavor", "request", "route")
 
-    def __init__(self, request: web.Request, flavor: str, arg: str, body: bytes) -> None:
+    def __init__(self, request: web.Request, route: str, flavor: str, arg: str, body: bytes) -> None:
         self.request = request
+        self.backend: EmulatorBackend = request.app[BACKEND]
+        self.route = route
         self.flavor = flavor
         self.arg = arg
         self.body = body
         self._json: tuple[Any, str | None] | None = None
+        self.entry = self._record()
 
     def json(self) -> tuple[Any, str | None]:
         """(parsed body, problem): shared by the endpoint and the request log."""
@@ -71,52 +75,58 @@ class ApiCall:
                     self._json = (None, "Request body is not valid JSON.")
         return self._json
 
+    def _record(self) -> dict[str, Any] | None:
+        """Count the request and add it to the request log; returns the entry to complete."""
+        backend, request = self.backend, self.request
+        backend.state.requests_total += 1
+        return backend.requests.record(
+            at=backend.state.clock(),
+            method=request.method,
+            path=request.path,
+            query=request.query_string,
+            raw_headers=request.raw_headers,
+            body=self.body,
+            parsed=self.json() if self.body else None,
+            connection=connection_id(request),
+            pinned_key=backend.config.api_key,
+        )
 
-Endpoint = Callable[[EmulatorBackend, ApiCall], Awaitable[web.Response]]
+    def fault(self, kind: str) -> FaultSpec | None:
+        """Consume one firing of fault ``kind`` if it applies to this request's route."""
+        return self.backend.take_fault(kind, self.route, self.request.method, self.request.path, self.entry)
+
+    def finish(self, status: int | str) -> None:
+        """Note the outcome in the request log (and the access log with ``verbose``)."""
+        if self.entry is not None:
+            self.entry["status"] = status
+        if self.backend.config.verbose:
+            request = self.request
+            log.info("%s %s %s -> %s", request.remote, request.method, request.path_qs, status)
+
+
+Endpoint = Callable[[ApiCall], Awaitable[web.Response]]
 
 
 def _always(_config: EmulatorConfig) -> bool:
     return True
 
 
-def record(backend: EmulatorBackend, call: ApiCall) -> dict[str, Any] | None:
-    """Count the request and add it to the request log; returns the log entry to complete."""
-    state, request, body = backend.state, call.request, call.body
-    state.requests_total += 1
-    return backend.requests.record(
-        at=state.clock(),
-        method=request.method,
-        path=request.path,
-        query=request.query_string,
-        raw_headers=request.raw_headers,
-        body=body,
-        parsed=call.json() if body else None,
-        connection=connection_id(request),
-        pinned_key=backend.config.api_key,
-    )
+async def read_call(request: web.Request, route: str, flavor: str, arg: str = "") -> ApiCall:
+    body = await request.read() if request.body_exists else b""
+    return ApiCall(request, route, flavor, request.match_info.get("id", arg), body)
 
 
-def finish(backend: EmulatorBackend, request: web.Request, entry: dict[str, Any] | None, status: int | str) -> None:
-    if entry is not None:
-        entry["status"] = status
-    if backend.config.verbose:
-        log.info("%s %s %s -> %s", request.remote, request.method, request.path_qs, status)
-
-
-async def refuse(
-    request: web.Request, flavor: str, answer_for: Callable[[EmulatorBackend], web.Response]
-) -> web.Response:
+async def refuse(request: web.Request, flavor: str, answer_for: Callable[[ApiCall], web.Response]) -> web.Response:
     """Log a request that no endpoint takes (404/405) and answer it; refusals are never faulted."""
-    backend = request.app[BACKEND]
-    entry = record(backend, ApiCall(request, flavor, "", await request.read()))
-    answer = answer_for(backend)
-    finish(backend, request, entry, answer.status)
+    call = await read_call(request, "", flavor)
+    answer = answer_for(call)
+    call.finish(answer.status)
     return answer
 
 
-def method_not_allowed(flavor: str, request: web.Request, allow: str) -> web.Response:
-    message = f"Method {request.method} not allowed for {request.path}"
-    return flavor_error(flavor, 405, message, code="method_not_allowed", headers={"Allow": allow})
+def method_not_allowed(call: ApiCall, allow: str) -> web.Response:
+    message = f"Method {call.request.method} not allowed for {call.request.path}"
+    return flavor_error(call.flavor, 405, message, code="method_not_allowed", headers={"Allow": allow})
 
 
 class ApiRoute:
@@ -147,86 +157,82 @@ class ApiRoute:
         self.unavailable_allow = unavailable_allow
 
     async def __call__(self, request: web.Request) -> web.StreamResponse:
-        backend = request.app[BACKEND]
-        body = await request.read() if request.body_exists else b""
-        call = ApiCall(request, self.flavor, request.match_info.get("id", self.arg), body)
-        entry = record(backend, call)
+        call = await read_call(request, self.route, self.flavor, self.arg)
+        backend = call.backend
         if not self.available(backend.config):
-            answer = method_not_allowed(self.flavor, request, self.unavailable_allow)
-            finish(backend, request, entry, answer.status)
+            answer = method_not_allowed(call, self.unavailable_allow)
+            call.finish(answer.status)
             return answer
         if self.route == "create":
             backend.state.create_attempts += 1
         delay_after = 0.0
-        if backend.faults:
-            slow = backend.take_fault("slow", self.route, request.method, request.path, entry)
-            if slow is not None:
-                delay = float(slow.params["delay"])
-                if slow.params["when"] == "after":
-                    delay_after = delay
-                else:
-                    epoch = backend.epoch
-                    await asyncio.sleep(delay)
-                    if epoch != backend.epoch:  # the emulator was reset meanwhile (e.g. the next test began)
-                        return reset_connection(request)
-        answer, action = await self._process(backend, call, entry)
+        slow = call.fault("slow") if backend.faults else None
+        if slow is not None:
+            delay = float(slow.params["delay"])
+            if slow.params["when"] == "after":
+                delay_after = delay
+            else:
+                epoch = backend.epoch
+                await asyncio.sleep(delay)
+                if epoch != backend.epoch:  # the emulator was reset meanwhile (e.g. the next test began)
+                    return reset_connection(request)
+        answer, action = await self._process(call)
         if delay_after:
             await asyncio.sleep(delay_after)
-        finish(backend, request, entry, "reset" if action == RESET else answer.status)
+        call.finish("reset" if action == RESET else answer.status)
         return await deliver(request, answer, action)
 
-    async def _process(
-        self, backend: EmulatorBackend, call: ApiCall, entry: dict[str, Any] | None
-    ) -> tuple[web.Response, str]:
-        request, action = call.request, DELIVER
+    async def _process(self, call: ApiCall) -> tuple[web.Response, str]:
+        """The answer and how to deliver it (as is, or a reset / short body in its place)."""
+        backend, action = call.backend, DELIVER
         if backend.faults:
-            reset = backend.take_fault("reset", self.route, request.method, request.path, entry)
+            reset = call.fault("reset")
             if reset is not None:
                 if reset.params["when"] == "before":
                     return web.Response(status=500), RESET
                 action = RESET
-            early = self._early_fault(backend, request, entry)
+            early = _early_fault(call)
             if early is not None:
                 return early, DELIVER
-        refused = (
-            auth.refusal(request.headers, self.route, self.flavor, backend.config.api_key) if self.checked else None
-        )
+        refused = None
+        if self.checked:  # outputs are signed URLs, like a CDN's: no API key
+            refused = auth.refusal(call.request.headers, self.route, self.flavor, backend.config.api_key)
         if refused is not None:
             answer = flavor_error(self.flavor, refused.status, refused.message, code=refused.code, param=refused.param)
         else:
-            answer = await self.endpoint(backend, call)
+            answer = await self.endpoint(call)
         if action == DELIVER and answer.status == 200 and backend.faults:
-            return self._malformed(backend, request, answer, entry)
+            return _malformed(call, answer)
         return answer, action
 
-    def _early_fault(
-        self, backend: EmulatorBackend, request: web.Request, entry: dict[str, Any] | None
-    ) -> web.Response | None:
-        spec = backend.take_fault("rate_limit", self.route, request.method, request.path, entry)
-        if spec is not None:
-            retry_after = float(spec.params["retry_after"])
-            headers = {"Retry-After": str(int(retry_after)) if retry_after == int(retry_after) else f"{retry_after:g}"}
-            message = "Too many requests. Please slow down and retry later."
-            return flavor_error(self.flavor, 429, message, code="rate_limit_exceeded", headers=headers)
-        spec = backend.take_fault("server_error", self.route, request.method, request.path, entry)
-        if spec is not None:
-            status = int(spec.params["status"])
-            message = f"The service is temporarily unavailable ({status}). Please retry."
-            return flavor_error(self.flavor, status, message, code="upstream_error")
-        return None
 
-    def _malformed(
-        self, backend: EmulatorBackend, request: web.Request, answer: web.Response, entry: dict[str, Any] | None
-    ) -> tuple[web.Response, str]:
-        spec = backend.take_fault("malformed", self.route, request.method, request.path, entry)
-        if spec is None:
-            return answer, DELIVER
-        kind = spec.params["body"]
-        body = answer.body if isinstance(answer.body, bytes) else b""
-        if kind == "html":
-            return raw_response(200, HTML_ERROR_PAGE, HTML), DELIVER
-        if kind == "empty":
-            return raw_response(200, b"", answer.content_type), DELIVER
-        if kind == "truncated":
-            return raw_response(200, body[: len(body) // 2], answer.content_type), DELIVER
-        return answer, SHORT
+def _early_fault(call: ApiCall) -> web.Response | None:
+    """``rate_limit`` or ``server_error``: refused before the request is processed."""
+    spec = call.fault("rate_limit")
+    if spec is not None:
+        retry_after = float(spec.params["retry_after"])
+        headers = {"Retry-After": str(int(retry_after)) if retry_after == int(retry_after) else f"{retry_after:g}"}
+        message = "Too many requests. Please slow down and retry later."
+        return flavor_error(call.flavor, 429, message, code="rate_limit_exceeded", headers=headers)
+    spec = call.fault("server_error")
+    if spec is not None:
+        status = int(spec.params["status"])
+        message = f"The service is temporarily unavailable ({status}). Please retry."
+        return flavor_error(call.flavor, status, message, code="upstream_error")
+    return None
+
+
+def _malformed(call: ApiCall, answer: web.Response) -> tuple[web.Response, str]:
+    """A 200 answer replaced by garbage, or delivered short, when ``malformed`` fires."""
+    spec = call.fault("malformed")
+    if spec is None:
+        return answer, DELIVER
+    kind = spec.params["body"]
+    body = answer.body if isinstance(answer.body, bytes) else b""
+    if kind == "html":
+        return raw_response(200, HTML_ERROR_PAGE, HTML), DELIVER
+    if kind == "empty":
+        return raw_response(200, b"", answer.content_type), DELIVER
+    if kind == "truncated":
+        return raw_response(200, body[: len(body) // 2], answer.content_type), DELIVER
+    return answer, SHORT

@@ -26,6 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_runway.emulator import video
 from airflow_provider_runway.emulator.catalog import PNG, endpoint_named
 from airflow_provider_runway.models import MODELS
 
@@ -101,10 +102,6 @@ def render_inputs(task: Task) -> RenderInputs:
 def _render(task: Task) -> bytes:
     """Blocking: the task's output file, from ``video.py``."""
     inputs = render_inputs(task)
-    try:
-        from airflow_provider_runway.emulator import video
-    except ImportError as exc:  # the module ships separately; be explicit if it is missing
-        raise MediaUnavailableError(f"rendering is not available: {exc}") from exc
     try:
         if endpoint_named(task.endpoint).output == PNG:
             return video.render_png(inputs.image, label=inputs.label, ratio=inputs.ratio, caption=inputs.caption)

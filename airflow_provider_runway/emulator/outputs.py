@@ -17,14 +17,13 @@ from airflow_provider_runway.tasks import SUCCEEDED
 if TYPE_CHECKING:
     from aiohttp import web
 
-    from airflow_provider_runway.emulator.backend import EmulatorBackend
     from airflow_provider_runway.emulator.gateway import ApiCall
 
 
-async def serve_output(backend: EmulatorBackend, call: ApiCall) -> web.Response:
+async def serve_output(call: ApiCall) -> web.Response:
     name = call.arg
     task_id, _, extension = name.rpartition(".")
-    query = call.request.query
+    query, backend = call.request.query, call.backend
     state = backend.state
     problem = backend.media.verify(name, query.get("exp", ""), query.get("sig", ""), state.clock())
     if problem is not None or extension not in MEDIA_TYPES:

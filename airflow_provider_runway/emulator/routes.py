@@ -69,7 +69,7 @@ class _RefuseMethod:
 
     async def __call__(self, request: web.Request) -> web.Response:
         return await refuse(
-            request, self._flavor, lambda backend: method_not_allowed(self._flavor, request, self.allow(backend.config))
+            request, self._flavor, lambda call: method_not_allowed(call, self.allow(call.backend.config))
         )
 
 
@@ -78,9 +78,9 @@ async def _not_found(request: web.Request) -> web.Response:
     if path.startswith("/_emulator/"):
         return admin.error(404, f"unknown admin endpoint {path}")
     if path.startswith("/v1/"):
-        return await refuse(request, RUNWAY, lambda _backend: runway_error(404, f"Not found: {path}"))
+        return await refuse(request, RUNWAY, lambda _call: runway_error(404, f"Not found: {path}"))
     # CometAPI's edge answers unknown paths with a web page.
-    return await refuse(request, COMETAPI, lambda _backend: raw_response(404, HTML_404, HTML))
+    return await refuse(request, COMETAPI, lambda _call: raw_response(404, HTML_404, HTML))
 
 
 def _admin_refusal(allow: str) -> admin.AdminHandler:
