@@ -1,8 +1,8 @@
 """``runway-emulator``: run the local Runway/CometAPI emulator until SIGINT/SIGTERM.
 
-Prints one line, ``Runway emulator ready: <base URL>``, once it accepts connections. Quiet
-otherwise unless ``--verbose`` (one access-log line per API request on stderr, without
-headers). Fault flags set the startup fault plan; ``POST /_emulator/reset`` restores it.
+Prints one line, ``Runway emulator ready: <base URL>``, once it accepts connections. Only
+warnings after that (e.g. an input URL it does not fetch) unless ``--verbose`` (one access-log
+line per API request on stderr, without headers). Fault flags set the startup fault plan; ``POST /_emulator/reset`` restores it.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Any
 
 from airflow_provider_runway.emulator.config import FAILURE_DETAILS, POLL_SHAPES, ConfigError, EmulatorConfig
 from airflow_provider_runway.emulator.faults import MALFORMED_BODIES, ROUTES, WHEN, FaultConfigError, parse_plan
+from airflow_provider_runway.emulator.runner import READY_PREFIX, Emulator
 
 API_KEY_ENV = "RUNWAY_EMULATOR_API_KEY"
 
@@ -148,8 +149,6 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
 
 async def serve(config: EmulatorConfig) -> None:
     """Run until SIGINT/SIGTERM; prints the ready line first."""
-    from airflow_provider_runway.emulator.runner import READY_PREFIX, Emulator
-
     emulator = Emulator(config)
     url = await emulator.start()
     print(f"{READY_PREFIX} {url}", flush=True)
