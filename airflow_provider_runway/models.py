@@ -1,110 +1,78 @@
-"""The image-to-video request: flavors, per-model limits, validation and the wire body.
+"""Create requests: flavors, endpoints, default models, validation and the wire body.
 
-Pure functions and frozen dataclasses, no I/O. The operator validates with these before any
-paid call, and the local emulator refuses requests with the very same rules, so both always
-agree on what the API accepts.
+Pure functions and frozen dataclasses, no I/O, driven by the dated catalog (``catalog.json``).
+The operator validates with these before any paid call, and the local emulator refuses
+requests with the very same rules, so both always agree on what the API accepts.
+
+What is checked depends on how much the catalog knows:
+
+* a known model: every field against that model's documented schema, plus the flavor's own
+  limits (CometAPI: seed 0-999999999, promptText <= 512 characters on image_to_video);
+* an unknown model: only model-independent checks (media URI form and size, field types, the
+  flavor's seed range, fields every model of the endpoint needs), a warning, and it goes out;
+* an unknown endpoint: nothing but the flavor; a warning, and it goes out.
+
+``lenient=True`` is the escape hatch for when the API moves faster than this catalog: a known
+model's rule violations become warnings instead of errors (model-independent checks still
+apply). It is off by default.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import ipaddress
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
-from urllib.parse import urlsplit
 
+from airflow_provider_runway.catalog import COMETAPI, RUNWAY, EndpointSpec, FieldSpec, ModelSpec, load_catalog
+from airflow_provider_runway.credits import CreditEstimate, estimate_credits
 from airflow_provider_runway.errors import InvalidRequestError
-
-COMETAPI = "cometapi"
-RUNWAY = "runway"
-DEFAULT_MODEL = "gen3a_turbo"
-DEFAULT_RUNWAY_VERSION = "2024-11-06"
-
-MAX_DATA_URI_CHARS = 5 * 1024 * 1024
-MAX_URL_CHARS = 2048
-
-
-@dataclass(frozen=True)
-class FlavorSpec:
-    """What differs between CometAPI's proxy and Runway's own API."""
-
-    name: str
-    default_host: str
-    path_prefix: str
-    seed_max: int
-    prompt_text_max: int
-    # CometAPI publishes one contract for every model; Runway's limits depend on the model.
-    ratios: tuple[str, ...] | None
-    durations: tuple[int, ...] | None
-    allows_runway_uri: bool
-
-    def path(self, suffix: str) -> str:
-        return f"{self.path_prefix}/{suffix.lstrip('/')}"
-
-
-COMETAPI_RATIOS = (
-    "1280:720",
-    "720:1280",
-    "1104:832",
-    "832:1104",
-    "960:960",
-    "1584:672",
-    "1280:768",
-    "768:1280",
+from airflow_provider_runway.validation import (
+    LENIENT,
+    STRICT,
+    TYPES_ONLY,
+    At,
+    Checks,
+    check_fields,
+    check_uri,
+    invalid,
+    is_missing,
+    text_size,
 )
 
-FLAVORS: dict[str, FlavorSpec] = {
-    COMETAPI: FlavorSpec(
-        name=COMETAPI,
-        default_host="https://api.cometapi.com",
-        path_prefix="/runwayml/v1",
-        seed_max=999_999_999,
-        prompt_text_max=512,
-        ratios=COMETAPI_RATIOS,
-        durations=(5, 10),
-        allows_runway_uri=False,
-    ),
-    RUNWAY: FlavorSpec(
-        name=RUNWAY,
-        default_host="https://api.dev.runwayml.com",
-        path_prefix="/v1",
-        seed_max=4_294_967_295,
-        prompt_text_max=1000,
-        ratios=None,
-        durations=None,
-        allows_runway_uri=True,
-    ),
-}
+__all__ = [
+    "COMETAPI",
+    "DEFAULT_MODEL",
+    "DEFAULT_RUNWAY_VERSION",
+    "FLAVORS",
+    "IMAGE_TO_VIDEO",
+    "MAX_DATA_URI_CHARS",
+    "MAX_URL_CHARS",
+    "MODELS",
+    "PARAM_NAMES",
+    "RUNWAY",
+    "WIRE_NAMES",
+    "CreditEstimate",
+    "FlavorSpec",
+    "ModelLimits",
+    "ValidatedBody",
+    "build_image_to_video_body",
+    "check_endpoint",
+    "check_image_uri",
+    "default_model",
+    "endpoint_path",
+    "estimate_credits",
+    "flavor_spec",
+    "validate_body",
+]
 
+IMAGE_TO_VIDEO = "image_to_video"
+DEFAULT_RUNWAY_VERSION = "2024-11-06"
+MAX_DATA_URI_CHARS = load_catalog().media["image"].data_uri_max_chars  # an image data URI: 5 MiB
+MAX_URL_CHARS = load_catalog().url_max_chars
 
-@dataclass(frozen=True)
-class ModelSpec:
-    """Runway's documented limits for one image-to-video model."""
-
-    ratios: tuple[str, ...]
-    durations: tuple[int, ...]
-    prompt_text_required: bool = False
-    last_frame: bool = False
-    audio: bool = False
-
-
-_GEN4_RATIOS = ("1280:720", "720:1280", "1104:832", "832:1104", "960:960", "1584:672")
-_VEO_RATIOS = ("1280:720", "720:1280", "1080:1920", "1920:1080")
-_TWO_TO_TEN = tuple(range(2, 11))
-
-MODELS: dict[str, ModelSpec] = {
-    "gen3a_turbo": ModelSpec(ratios=("1280:768", "768:1280"), durations=(5, 10), last_frame=True),
-    "gen4_turbo": ModelSpec(ratios=_GEN4_RATIOS, durations=_TWO_TO_TEN),
-    "gen4.5": ModelSpec(ratios=_GEN4_RATIOS, durations=_TWO_TO_TEN, prompt_text_required=True),
-    "veo3": ModelSpec(ratios=_VEO_RATIOS, durations=(8,)),
-    "veo3.1": ModelSpec(ratios=_VEO_RATIOS, durations=(4, 6, 8), audio=True),
-    "veo3.1_fast": ModelSpec(ratios=_VEO_RATIOS, durations=(4, 6, 8), audio=True),
-}
-
-# operator parameter -> API field, in the order the API documents them
+# operator parameter -> API field, in the order the API documents them: the one table the
+# image-to-video body is built from
 WIRE_NAMES: dict[str, str] = {
     "prompt_image": "promptImage",
     "model": "model",
@@ -114,11 +82,45 @@ WIRE_NAMES: dict[str, str] = {
     "seed": "seed",
     "watermark": "watermark",
     "content_moderation": "contentModeration",
+    "negative_prompt": "negativePrompt",
+    "audio": "audio",
 }
 PARAM_NAMES: dict[str, str] = {wire: param for param, wire in WIRE_NAMES.items()}
-PUBLIC_FIGURE_THRESHOLDS = ("auto", "low")
-FRAME_POSITIONS = ("first", "last")
-_DATA_URI = re.compile(r"^data:image/[A-Za-z0-9.+-]+;base64,(?P<payload>.*)$", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class FlavorSpec:
+    """What differs between CometAPI's proxy and Runway's own API (per-model limits live in the catalog).
+
+    ``seed_max`` and ``prompt_text_max`` are the flavor's own image-to-video limits (CometAPI:
+    999999999 and 512 characters; Runway: its seed range, and no flavor-wide text limit).
+    """
+
+    name: str
+    default_host: str
+    path_prefix: str
+    seed_max: int
+    prompt_text_max: int | None
+    allows_runway_uri: bool
+
+    def path(self, suffix: str) -> str:
+        return f"{self.path_prefix}/{suffix.lstrip('/')}"
+
+
+def _flavor(name: str) -> FlavorSpec:
+    facts = load_catalog().flavors[name]
+    rules = load_catalog().endpoints[IMAGE_TO_VIDEO].rules(name)
+    return FlavorSpec(
+        name=name,
+        default_host=facts.default_host,
+        path_prefix=facts.path_prefix,
+        seed_max=rules.seed_max or facts.seed_max,
+        prompt_text_max=rules.prompt_text_max,
+        allows_runway_uri=facts.allows_runway_uri,
+    )
+
+
+FLAVORS: dict[str, FlavorSpec] = {name: _flavor(name) for name in load_catalog().flavors}
 
 
 def flavor_spec(flavor: str) -> FlavorSpec:
@@ -129,101 +131,35 @@ def flavor_spec(flavor: str) -> FlavorSpec:
         raise ValueError(f"unknown flavor {flavor!r}; allowed: {allowed}") from None
 
 
-def _label(wire: str) -> str:
-    param = PARAM_NAMES.get(wire, wire)
-    return param if param == wire else f"{param} ({wire})"
+@dataclass(frozen=True)
+class ModelLimits:
+    """A Runway image-to-video model's ratios and durations (empty: not limited by the schema)."""
+
+    ratios: tuple[str, ...]
+    durations: tuple[int, ...]
 
 
-def _fail(wire: str, message: str) -> InvalidRequestError:
-    return InvalidRequestError(PARAM_NAMES.get(wire, wire), message, label=_label(wire))
+def _durations(spec: FieldSpec | None) -> tuple[int, ...]:
+    if spec is None:
+        return ()
+    if spec.values:
+        return tuple(v for v in spec.values if isinstance(v, int))
+    if spec.minimum is not None and spec.maximum is not None:
+        return tuple(range(int(spec.minimum), int(spec.maximum) + 1))
+    return ()
 
 
-def _allowed(values: tuple[Any, ...]) -> str:
-    return ", ".join(str(v) for v in values)
+def _limits(model: ModelSpec) -> ModelLimits:
+    ratio = model.fields.get("ratio")
+    return ModelLimits(tuple(ratio.values) if ratio else (), _durations(model.fields.get("duration")))
 
 
-def _as_int(wire: str, value: Any) -> int:
-    # Templated fields render to strings ("5"), so accept decimal strings too.
-    if isinstance(value, bool):
-        raise _fail(wire, f"must be an integer, got {value!r}")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and re.fullmatch(r"[+-]?\d+", value.strip()):
-        return int(value.strip())
-    raise _fail(wire, f"must be an integer, got {value!r}")
-
-
-def _as_bool(wire: str, value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-        return value.strip().lower() == "true"
-    raise _fail(wire, f"must be true or false, got {value!r}")
-
-
-def _check_https_url(wire: str, uri: str) -> None:
-    if len(uri) > MAX_URL_CHARS:
-        raise _fail(wire, f"URL is {len(uri)} characters; at most {MAX_URL_CHARS} allowed")
-    try:
-        parts = urlsplit(uri)
-    except ValueError:  # e.g. an unbalanced "[" in the host
-        raise _fail(wire, f"is not a valid URL: {uri[:80]!r}") from None
-    if parts.scheme != "https" or not parts.hostname:
-        raise _fail(wire, f"must be an https:// URL, a data:image/...;base64 URI or a runway:// URI, got {uri[:80]!r}")
-    try:
-        ipaddress.ip_address(parts.hostname)
-    except ValueError:
-        return
-    raise _fail(wire, f"URL must use a domain name, not an IP address ({parts.hostname})")
-
-
-def _check_data_uri(wire: str, uri: str) -> None:
-    match = _DATA_URI.match(uri)
-    if match is None:
-        raise _fail(wire, "data URI must look like data:image/<type>;base64,<data>")
-    if len(uri) > MAX_DATA_URI_CHARS:
-        raise _fail(wire, f"data URI is {len(uri)} characters; at most {MAX_DATA_URI_CHARS} (5 MiB) allowed")
-    try:
-        base64.b64decode(match.group("payload"), validate=True)
-    except (binascii.Error, ValueError):
-        raise _fail(wire, "data URI payload is not valid base64") from None
-
-
-def check_image_uri(uri: Any, flavor: FlavorSpec, wire: str = "promptImage") -> None:
-    """Validate one image reference: https URL, base64 data URI, or (Runway) a runway:// upload."""
-    if not isinstance(uri, str) or not uri:
-        raise _fail(wire, f"must be a non-empty string, got {uri!r}")
-    if uri.startswith("data:"):
-        _check_data_uri(wire, uri)
-    elif uri.startswith("runway://"):
-        if not flavor.allows_runway_uri:
-            raise _fail(wire, "runway:// upload URIs work only with flavor 'runway'")
-    else:
-        _check_https_url(wire, uri)
-
-
-def _check_prompt_image(value: Any, flavor: FlavorSpec, model: ModelSpec | None) -> None:
-    if not isinstance(value, list):
-        check_image_uri(value, flavor)
-        return
-    if not 1 <= len(value) <= 2:
-        raise _fail("promptImage", f"a frame list holds 1 or 2 frames, got {len(value)}")
-    positions = []
-    for frame in value:
-        if not isinstance(frame, Mapping) or set(frame) != {"uri", "position"}:
-            raise _fail("promptImage", 'each frame must be {"uri": ..., "position": "first"|"last"}')
-        if frame["position"] not in FRAME_POSITIONS:
-            raise _fail("promptImage", f"position must be one of: {_allowed(FRAME_POSITIONS)}")
-        check_image_uri(frame["uri"], flavor)
-        positions.append(frame["position"])
-    if len(set(positions)) != len(positions):
-        raise _fail("promptImage", "each position may appear once")
-    if "last" in positions and model is not None and not model.last_frame:
-        raise _fail("promptImage", "this model does not accept a 'last' frame")
-
-
-def _utf16_units(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
+# Runway image-to-video models that take a ratio, for code that only needs ratios and durations.
+MODELS: dict[str, ModelLimits] = {
+    name: _limits(model)
+    for name, model in load_catalog().endpoints[IMAGE_TO_VIDEO].models.items()
+    if model.offered_by(RUNWAY) and "ratio" in model.fields
+}
 
 
 @dataclass(frozen=True)
@@ -234,109 +170,200 @@ class ValidatedBody:
     warnings: tuple[str, ...]
 
 
-def validate_body(body: Mapping[str, Any], flavor: str) -> ValidatedBody:
-    """Check a camelCase create body against the flavor's and model's limits.
+# -- endpoints --------------------------------------------------------------------------------
 
-    Returns the body with normalised types (e.g. "5" -> 5). Raises InvalidRequestError naming
-    the field and the allowed values. Unknown extra fields pass through untouched: the API
-    grows faster than this table.
-    """
-    spec = flavor_spec(flavor)
-    out = dict(body)
-    warnings: list[str] = []
 
-    model_name = out.get("model")
-    if not isinstance(model_name, str) or not model_name.strip():
-        raise _fail("model", f"is required; known models: {_allowed(tuple(MODELS))}")
-    model = MODELS.get(model_name)
-    if model is None:
-        warnings.append(f"model {model_name!r} is not one this provider knows; sending it unvalidated")
+def check_endpoint(endpoint: str, flavor: str) -> None:
+    """Refuse an endpoint the catalog knows but the flavor does not offer, naming who offers it."""
+    flavor_spec(flavor)
+    spec = load_catalog().endpoint(endpoint)
+    if spec is None or spec.offered_by(flavor):
+        return
+    why = spec.not_offered.get(flavor, "")
+    offered = ", ".join(spec.flavors()) or "no flavor"
+    message = f"{endpoint} is not offered through flavor {flavor}; flavor(s) that offer it: {offered}. {why}"
+    raise InvalidRequestError("endpoint", message.strip())
 
-    if "promptImage" not in out or out["promptImage"] in (None, "", []):
-        raise _fail("promptImage", "is required")
-    _check_prompt_image(out["promptImage"], spec, model)
 
+def endpoint_path(endpoint: str, flavor: str) -> str:
+    """The path to POST a create to, e.g. ``/runwayml/v1/image_to_video`` through CometAPI."""
+    check_endpoint(endpoint, flavor)
+    spec = load_catalog().endpoint(endpoint)
+    return spec.paths[flavor] if spec is not None else flavor_spec(flavor).path(endpoint)
+
+
+def default_model(flavor: str, endpoint: str = IMAGE_TO_VIDEO) -> str:
+    """The model used when none is given: CometAPI keeps gen3a_turbo (its documented model);
+    Runway direct uses gen4_turbo, the cheapest image-to-video model in its current schema."""
+    check_endpoint(endpoint, flavor)
+    spec = load_catalog().endpoint(endpoint)
+    if spec is None or flavor not in spec.defaults:
+        raise invalid("model", f"there is no default model for {endpoint} through {flavor}; pass model")
+    return spec.defaults[flavor]
+
+
+# CometAPI's default image-to-video model (the one its page documents): gen3a_turbo.
+DEFAULT_MODEL = default_model(COMETAPI)
+
+
+def check_image_uri(uri: Any, flavor: FlavorSpec, wire: str = "promptImage") -> None:
+    """Validate one image reference: https URL, base64 data URI, or (Runway) a runway:// upload."""
+    check_uri(uri, "image", At(wire), flavor.name)
+
+
+# -- validation --------------------------------------------------------------------------------
+
+_MODEL_FIELD = FieldSpec(kind="string", required=True)
+
+
+def _offered(spec: EndpointSpec, flavor: str) -> str:
+    return ", ".join(name for name, model in spec.models.items() if model.offered_by(flavor))
+
+
+def _not_offered(spec: EndpointSpec, model: ModelSpec, flavor: str) -> str:
+    why = model.not_offered.get(flavor) or f"the catalog lists it for {', '.join(model.flavors) or 'no flavor'}"
+    return (
+        f"model {model.name} is not offered through flavor {flavor} ({why}); {flavor} offers: {_offered(spec, flavor)}"
+    )
+
+
+def _shape(spec: FieldSpec) -> Any:
+    """What a value must look like whatever the model (ranges, enums and keys aside)."""
+    if spec.kind in ("text", "string") or (spec.kind == "enum" and not all(isinstance(v, int) for v in spec.values)):
+        return "str"
+    if spec.kind in ("integer", "enum"):
+        return "int"
+    if spec.kind in ("uri", "frames"):
+        return (spec.kind, spec.media)
+    if spec.kind == "list":
+        return ("list", _shape(spec.items) if spec.items else None)
+    return spec.kind
+
+
+@lru_cache(maxsize=64)
+def _shared_fields(endpoint: str, flavor: str) -> tuple[dict[str, FieldSpec], tuple[str, ...]]:
+    """The fields every model of the endpoint types alike, and those every model requires."""
+    spec = load_catalog().endpoints[endpoint]
+    models = [m for m in spec.models.values() if m.offered_by(flavor)] or list(spec.models.values())
+    by_wire: dict[str, list[FieldSpec]] = {}
+    for model in models:
+        for wire, field in {**model.fields, **spec.rules(flavor).extra_fields}.items():
+            by_wire.setdefault(wire, []).append(field)
+    shared: dict[str, FieldSpec] = {"model": _MODEL_FIELD}
+    for wire, specs in by_wire.items():
+        shapes = {repr(_shape(s)) for s in specs}
+        if len(shapes) != 1:
+            continue
+        first = specs[0]
+        if _shape(first) == "int":  # e.g. duration: 8, or "auto" where some model takes it
+            first = FieldSpec(kind="integer", also=tuple({v for s in specs for v in s.also}))
+        elif _shape(first) == "str":
+            first = FieldSpec(kind="text")
+        shared[wire] = replace(first, required=False)
+    required = tuple(w for w in by_wire if all(w in m.fields and m.fields[w].required for m in models))
+    return shared, required
+
+
+def _check_known(body: Mapping[str, Any], spec: EndpointSpec, model: ModelSpec, checks: Checks) -> dict[str, Any]:
+    rules = spec.rules(checks.flavor)
+    fields = {"model": _MODEL_FIELD, **model.fields, **rules.extra_fields}
+    out = check_fields(body, fields, None, checks, what=f"model {model.name}")
+    for wire in rules.require:
+        if is_missing(out.get(wire)):
+            checks.rule(wire, f"is required through flavor {checks.flavor} ({rules.note})")
     text = out.get("promptText")
-    if text is not None:
-        if not isinstance(text, str):
-            raise _fail("promptText", f"must be a string, got {type(text).__name__}")
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:  # a lone surrogate: no API can take it as text (and UTF-16 counting fails)
-            raise _fail("promptText", "is not valid Unicode text (it contains a lone surrogate)") from None
-        units = _utf16_units(text) if spec.name == RUNWAY else len(text)
-        if units > spec.prompt_text_max:
-            raise _fail("promptText", f"is {units} characters; at most {spec.prompt_text_max} allowed")
-    if model is not None and model.prompt_text_required and not text:
-        raise _fail("promptText", f"is required for model {model_name}")
+    if rules.prompt_text_max is not None and isinstance(text, str):
+        size = text_size(text, rules.prompt_text_count)
+        if size > rules.prompt_text_max:
+            checks.rule("promptText", f"is {size} characters; {checks.flavor} takes at most {rules.prompt_text_max}")
+    return out
 
-    if out.get("seed") is not None:
-        seed = out["seed"] = _as_int("seed", out["seed"])
-        if not 0 <= seed <= spec.seed_max:
-            raise _fail("seed", f"must be between 0 and {spec.seed_max}, got {seed}")
 
-    if model is not None or spec.ratios is not None:
-        ratios = spec.ratios if spec.ratios is not None else model.ratios  # type: ignore[union-attr]
-        durations = spec.durations if spec.durations is not None else model.durations  # type: ignore[union-attr]
-        where = f"flavor {spec.name}" if spec.ratios is not None else f"model {model_name}"
-        if out.get("ratio") is not None and out["ratio"] not in ratios:
-            raise _fail("ratio", f"{out['ratio']!r} is not allowed for {where}; allowed: {_allowed(ratios)}")
-        if out.get("duration") is not None:
-            duration = out["duration"] = _as_int("duration", out["duration"])
-            if duration not in durations:
-                raise _fail("duration", f"{duration} is not allowed for {where}; allowed: {_allowed(durations)}")
-    elif out.get("duration") is not None:
-        out["duration"] = _as_int("duration", out["duration"])
+def _check_unknown(body: Mapping[str, Any], spec: EndpointSpec, checks: Checks) -> dict[str, Any]:
+    checks.mode = TYPES_ONLY
+    fields, required = _shared_fields(spec.name, checks.flavor)
+    out = check_fields(body, fields, None, checks, what="this endpoint")
+    for wire in required:
+        if is_missing(out.get(wire)):
+            raise invalid(wire, f"is required (every {spec.name} model needs it)")
+    return out
 
-    if out.get("watermark") is not None:
-        out["watermark"] = _as_bool("watermark", out["watermark"])
 
-    moderation = out.get("contentModeration")
-    if moderation is not None:
-        if not isinstance(moderation, Mapping) or set(moderation) - {"publicFigureThreshold"}:
-            raise _fail("contentModeration", 'must be {"publicFigureThreshold": "auto"|"low"}')
-        threshold = moderation.get("publicFigureThreshold")
-        if threshold is not None and threshold not in PUBLIC_FIGURE_THRESHOLDS:
-            raise _fail(
-                "contentModeration",
-                f"publicFigureThreshold must be one of: {_allowed(PUBLIC_FIGURE_THRESHOLDS)}",
+def _check_seed(body: Mapping[str, Any], spec: EndpointSpec, flavor: str) -> None:
+    seed = body.get("seed")
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        return
+    top = spec.rules(flavor).seed_max or FLAVORS[flavor].seed_max
+    if not 0 <= seed <= top:
+        raise invalid("seed", f"must be between 0 and {top} through flavor {flavor}, got {seed}")
+
+
+def validate_body(
+    body: Mapping[str, Any], flavor: str, endpoint: str = IMAGE_TO_VIDEO, *, lenient: bool = False
+) -> ValidatedBody:
+    """Check a camelCase create body against the catalog; return it normalised, with warnings.
+
+    Raises ``InvalidRequestError`` naming the operator parameter and the API field, e.g.
+    ``ratio: '1:1' is not allowed for model gen4_turbo; allowed: ...``.
+    """
+    flavor_spec(flavor)
+    spec = load_catalog().endpoint(endpoint)
+    if spec is None:
+        return ValidatedBody(
+            dict(body), (f"endpoint {endpoint!r} is not in this provider's catalog; sent unvalidated",)
+        )
+    check_endpoint(endpoint, flavor)
+    name = body.get("model")
+    if not isinstance(name, str) or not name.strip():
+        raise invalid("model", f"is required; known models for {endpoint} through {flavor}: {_offered(spec, flavor)}")
+    checks = Checks(flavor=flavor, model=name, mode=LENIENT if lenient else STRICT)
+    model = spec.models.get(name)
+    if model is not None and model.offered_by(flavor):
+        out = _check_known(body, spec, model, checks)
+    else:
+        if model is not None:  # known, but gone from (or never on) this flavor
+            checks.rule("model", _not_offered(spec, model, flavor))
+        else:
+            listed = " (the runwayml SDK lists it; its fields are not catalogued)" if name in spec.uncatalogued else ""
+            checks.warnings.append(
+                f"model {name!r} is not one this provider knows for {endpoint}{listed}; only model-independent "
+                f"checks were made (catalog checked {load_catalog().checked})"
             )
-
-    if "audio" in out and model is not None and not model.audio:
-        raise _fail("audio", f"model {model_name} does not take an audio option")
-    return ValidatedBody(body=out, warnings=tuple(warnings))
+        out = _check_unknown(body, spec, checks)
+    _check_seed(out, spec, flavor)
+    return ValidatedBody(body=out, warnings=tuple(checks.warnings))
 
 
 def build_image_to_video_body(
     *,
     prompt_image: Any,
-    model: str = DEFAULT_MODEL,
+    model: str | None = None,
     prompt_text: str | None = None,
     ratio: str | None = None,
     duration: int | str | None = None,
     seed: int | str | None = None,
     watermark: bool | str | None = None,
     content_moderation: Mapping[str, Any] | None = None,
+    negative_prompt: str | None = None,
+    audio: bool | str | None = None,
     extra_body: Mapping[str, Any] | None = None,
     flavor: str = COMETAPI,
+    lenient: bool = False,
 ) -> ValidatedBody:
-    """Build and validate the camelCase create body from the operator's parameters."""
-    params: dict[str, Any] = {
-        "prompt_image": prompt_image,
-        "model": model,
-        "prompt_text": prompt_text,
-        "ratio": ratio,
-        "duration": duration,
-        "seed": seed,
-        "watermark": watermark,
-        "content_moderation": content_moderation,
-    }
+    """Build and validate the camelCase image-to-video body from the operator's parameters.
+
+    ``model=None`` takes the flavor's default model. Parameters map to API fields through
+    ``WIRE_NAMES`` only (the arguments are read back by name, never listed a second time).
+    """
+    params = {name: value for name, value in locals().items() if name in WIRE_NAMES}
+    if params["model"] is None:
+        params["model"] = default_model(flavor, IMAGE_TO_VIDEO)
     body = {WIRE_NAMES[name]: value for name, value in params.items() if value is not None}
     if extra_body is not None:
         if not isinstance(extra_body, Mapping):
-            raise InvalidRequestError("extra_body", f"must be a dict, got {type(extra_body).__name__}")
+            raise invalid("extra_body", f"must be a dict, got {type(extra_body).__name__}")
         clash = sorted(set(extra_body) & set(WIRE_NAMES.values()))
         if clash:
-            raise InvalidRequestError("extra_body", f"sets {', '.join(clash)}, which have their own parameters")
+            raise invalid("extra_body", f"sets {', '.join(clash)}, which have their own parameters")
         body.update(extra_body)
-    return validate_body(body, flavor)
+    return validate_body(body, flavor, IMAGE_TO_VIDEO, lenient=lenient)

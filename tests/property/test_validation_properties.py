@@ -1,36 +1,29 @@
-"""Property tests: the operator's request validation agrees with the documented API and with the emulator.
+"""Property tests: request validation agrees with the catalog, and the emulator agrees with both.
 
-Strategies draw the operator's parameters -- ``prompt_image`` as https URLs (up to the 2048
-character limit), ``data:image/...;base64`` URIs, ``runway://`` URIs, frame lists, IP and http
-URLs; known and unknown models; ``prompt_text`` of ASCII and astral (surrogate-pair) characters
-around each flavor's limit (CometAPI 512 characters, Runway 1000 UTF-16 units); ratios; durations
-as int or str; seeds in and out of each flavor's range, as str and as bools; watermark;
-content_moderation; ``extra_body``; flavor cometapi or runway. The limits below are written from
-README.md and /work/shared/runway-api.md, not imported from ``models.py``: the code is checked
-against the documented contract. Combinations the documents leave open (e.g. a ``last`` frame for
-gen4_turbo through CometAPI) are never generated.
+Bodies are drawn from the catalog itself: for every endpoint, flavor and model it lists, a
+strategy builds a body the documented schema allows (each field drawn from its spec: enum
+values, integers in range and as decimal strings, text up to the model's and the flavor's
+limit counted the way each counts, media URIs and key frames per the model's rules), then one
+field is spoilt in a way the schema forbids. Properties:
 
-Properties:
-
-1. An invalid combination (one parameter made invalid) is refused by
-   ``build_image_to_video_body`` with an ``InvalidRequestError`` naming that parameter; the
-   operator run against the emulator fails the same way and the emulator sees no request at
-   all; the same body posted unvalidated is refused by the emulator with a 400 naming the field.
-2. A valid combination is accepted by the validator (a warning only for an unknown model) and
-   the body it produces, posted over HTTP to the matching flavor's create endpoint, gets 200 and
-   a task id: validator and emulator agree.
-
-The numbers of examples tried are counted and printed at the end of the module (and are visible
-as hypothesis events with ``--hypothesis-show-statistics``).
+1. A body built from a model's spec is accepted, without warnings, through every flavor that
+   offers the model; an unknown model's body is accepted with exactly one warning.
+2. A body with one model rule broken (a value outside an enum or range, text over the limit, a
+   field the model does not take, a required field left out) is refused naming that field; with
+   ``lenient=True`` it is sent with a warning instead.
+3. A body with a model-independent error (a value of the wrong type, a non-https URL) is refused
+   naming the field even with ``lenient=True``.
+4. Over HTTP (image_to_video, both flavors): the emulator answers 200 to what the validator
+   accepts and 400 naming the field to what it refuses. Payloads stay small: the 5 MiB data-URI
+   boundary is a unit test, not an HTTP round trip.
 """
 
 from __future__ import annotations
 
-import base64
 import json
+import string
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -38,331 +31,251 @@ import requests
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from airflow_provider_runway.catalog import COMETAPI, RUNWAY, EndpointSpec, FieldSpec, ModelSpec, load_catalog
 from airflow_provider_runway.errors import InvalidRequestError
-from airflow_provider_runway.models import build_image_to_video_body
+from airflow_provider_runway.models import validate_body
+from airflow_provider_runway.validation import param_name, text_size
 
-pytestmark = pytest.mark.integration
-
-COMETAPI, RUNWAY = "cometapi", "runway"
+CATALOG = load_catalog()
 FLAVORS = (COMETAPI, RUNWAY)
-CONN_IDS = {COMETAPI: "runway_prop_cometapi", RUNWAY: "runway_prop_runway"}
-CREATE_PATHS = {COMETAPI: "/runwayml/v1/image_to_video", RUNWAY: "/v1/image_to_video"}
-WIRE = {
-    "prompt_image": "promptImage",
-    "model": "model",
-    "prompt_text": "promptText",
-    "ratio": "ratio",
-    "duration": "duration",
-    "seed": "seed",
-    "watermark": "watermark",
-    "content_moderation": "contentModeration",
-}
-PARAMS = (*WIRE, "extra_body")
+OFFERED = sorted(
+    (endpoint.name, flavor, model.name)
+    for endpoint in CATALOG.endpoints.values()
+    for model in endpoint.models.values()
+    for flavor in model.flavors
+)
+I2V = [case for case in OFFERED if case[0] == "image_to_video"]
 API_KEY = "property-test-key"  # not a secret: only the local emulator sees it
+COUNTS: Counter[str] = Counter()
 
-# -- the documented contract (README.md, runway-api.md) -----------------------------------------
+# -- values from a field spec ------------------------------------------------------------------
 
-COMET_RATIOS = ("1280:720", "720:1280", "1104:832", "832:1104", "960:960", "1584:672", "1280:768", "768:1280")
-COMET_DURATIONS = (5, 10)
-GEN4_RATIOS = ("1280:720", "720:1280", "1104:832", "832:1104", "960:960", "1584:672")
-VEO_RATIOS = ("1280:720", "720:1280", "1080:1920", "1920:1080")
-ALL_RATIOS = tuple(dict.fromkeys(COMET_RATIOS + GEN4_RATIOS + VEO_RATIOS))
-SEED_MAX = {COMETAPI: 999_999_999, RUNWAY: 4_294_967_295}
-MAX_URL = 2048
-MAX_DATA_URI = 5 * 1024 * 1024
-
-
-@dataclass(frozen=True)
-class DocModel:
-    ratios: tuple[str, ...]
-    durations: tuple[int, ...]
-    last_frame: bool = False
-    text_required: bool = False
-    audio: bool = False
-
-
-DOC_MODELS = {
-    "gen3a_turbo": DocModel(("1280:768", "768:1280"), (5, 10), last_frame=True),
-    "gen4_turbo": DocModel(GEN4_RATIOS, tuple(range(2, 11))),
-    "gen4.5": DocModel(GEN4_RATIOS, tuple(range(2, 11)), text_required=True),
-    "veo3": DocModel(VEO_RATIOS, (8,)),
-    "veo3.1": DocModel(VEO_RATIOS, (4, 6, 8), audio=True),
-    "veo3.1_fast": DocModel(VEO_RATIOS, (4, 6, 8), audio=True),
+LABEL = st.from_regex(r"[a-z][a-z0-9]{0,10}", fullmatch=True)
+DOMAIN = st.builds(lambda a, b: f"{a}.{b}", LABEL, st.sampled_from(["com", "org", "example"]))
+ASTRAL = st.characters(min_codepoint=0x1F300, max_codepoint=0x1FAFF)  # two UTF-16 units each
+TEXT_CHARS = st.one_of(st.characters(min_codepoint=0x20, max_codepoint=0x7E), ASTRAL)
+DATA = {
+    "image": "data:image/png;base64,iVBORw0KGgo=",
+    "video": "data:video/mp4;base64,AAAA",
+    "audio": "data:audio/mpeg;base64,AAAA",
 }
 
 
-def allowed(flavor: str, spec: DocModel | None) -> tuple[tuple[str, ...] | None, tuple[int, ...] | None]:
-    """(ratios, durations) that apply; None: not validated (an unknown model through Runway)."""
-    if flavor == COMETAPI:
-        return COMET_RATIOS, COMET_DURATIONS
-    if spec is None:
-        return None, None
-    return spec.ratios, spec.durations
-
-
-def text_size(flavor: str, text: str) -> int:
-    """CometAPI counts characters, Runway UTF-16 code units (an astral character counts 2)."""
-    return len(text) if flavor == COMETAPI else len(text.encode("utf-16-le")) // 2
-
-
-def text_max(flavor: str) -> int:
-    return 512 if flavor == COMETAPI else 1000
-
-
-# -- building blocks -----------------------------------------------------------------------------
-
-LABEL = st.from_regex(r"[a-z][a-z0-9-]{0,14}[a-z0-9]", fullmatch=True)
-DOMAIN = st.builds(lambda labels, tld: ".".join([*labels, tld]), st.lists(LABEL, min_size=1, max_size=3), LABEL)
-PATH = st.from_regex(r"(/[A-Za-z0-9._~-]{1,24}){0,3}", fullmatch=True)
-ASTRAL = st.characters(min_codepoint=0x1F300, max_codepoint=0x1FAFF)  # emoji: surrogate pairs in UTF-16
-BMP = st.characters(min_codepoint=0x20, max_codepoint=0xD7FF)
-
-
-@st.composite
-def https_urls(draw: st.DrawFn, *, too_long: bool = False) -> str:
-    base = f"https://{draw(DOMAIN)}{draw(PATH)}/"
-    room = MAX_URL - len(base) - len(".jpg")
-    # too long by a little, or short, or exactly 2048 characters
-    pad = draw(st.integers(room + 1, room + 64) if too_long else st.one_of(st.integers(1, 16), st.just(room)))
-    return base + "a" * pad + ".jpg"
-
-
-@st.composite
-def data_uris(draw: st.DrawFn) -> str:
-    subtype = draw(st.sampled_from(["png", "jpeg", "webp", "gif", "svg+xml"]))
-    payload = base64.b64encode(draw(st.binary(min_size=1, max_size=300))).decode()
-    return f"data:image/{subtype};base64,{payload}"
-
-
-RUNWAY_URIS = st.from_regex(r"runway://[a-z0-9]{8,24}", fullmatch=True)
-
-
-def image_uris(flavor: str) -> st.SearchStrategy[str]:
-    choices = [https_urls(), data_uris()]
+def uris(media: str, flavor: str) -> st.SearchStrategy[str]:
+    choices = [DOMAIN.map(lambda d: f"https://{d}/input"), st.just(DATA[media])]
     if flavor == RUNWAY:
-        choices.append(RUNWAY_URIS)
+        choices.append(LABEL.map(lambda label: f"runway://uploads/{label}"))
     return st.one_of(choices)
 
 
-@st.composite
-def frame_lists(draw: st.DrawFn, flavor: str, *, last_ok: bool) -> list[dict[str, str]]:
-    positions = draw(
-        st.sampled_from([["first"], ["first", "last"], ["last", "first"], ["last"]] if last_ok else [["first"]])
-    )
-    return [{"uri": draw(image_uris(flavor)), "position": p} for p in positions]
-
-
-def texts(flavor: str, *, min_size: int, max_size: int) -> st.SearchStrategy[str]:
-    """Mixed ASCII/BMP/astral text whose documented size lies in [min_size, max_size].
-
-    A short drawn motif is repeated up to the target size (drawing up to 1000 characters one by
-    one would make every example slow); ``max_size`` itself is always a likely target.
-    """
-    alphabet = st.one_of(st.characters(min_codepoint=0x20, max_codepoint=0x7E), BMP, ASTRAL)
-
-    @st.composite
-    def build(draw: st.DrawFn) -> str:
-        target = draw(st.one_of(st.integers(min_size, min(max_size, min_size + 40)), st.just(max_size)))
-        motif = draw(st.text(alphabet, min_size=1, max_size=12))
-        chars: list[str] = []
-        size = 0
-        while size < target:
-            ch = motif[len(chars) % len(motif)]
-            step = text_size(flavor, ch)
-            if size + step > target:
-                ch, step = "a", 1
-            chars.append(ch)
-            size += step
-        return "".join(chars)
-
-    return build()
-
-
 def int_forms(values: st.SearchStrategy[int]) -> st.SearchStrategy[Any]:
-    """An integer as Python int, as its decimal string (templated fields render to str), or padded."""
+    """An int as such, or as the string a template renders it to."""
     return values.flatmap(lambda n: st.sampled_from([n, str(n), f" {n} "]))
 
 
-def optional(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
-    return st.one_of(st.none(), strategy)
+@st.composite
+def texts(draw: st.DrawFn, spec: FieldSpec, limit: int | None) -> str:
+    """Text whose size, counted as the model counts it, is within its limit and the flavor's."""
+    target = draw(
+        st.integers(1 if spec.non_empty or spec.required else 0, min(x for x in (spec.max_length, limit, 300) if x))
+    )
+    out, size = "", 0
+    motif = draw(st.text(TEXT_CHARS, min_size=1, max_size=6))
+    while size < target:
+        ch = motif[len(out) % len(motif)]
+        if size + text_size(ch, spec.count) > target or (limit and len(out) + 1 > limit):
+            break
+        out, size = out + ch, size + text_size(ch, spec.count)
+    return out or ("a" if spec.non_empty or spec.required else "")
 
 
-KNOWN_MODELS = st.sampled_from(sorted(DOC_MODELS))
-UNKNOWN_MODELS = st.from_regex(r"[a-z][a-z0-9_.]{1,12}", fullmatch=True).filter(lambda m: m not in DOC_MODELS)
-ANY_MODEL = st.one_of(KNOWN_MODELS, UNKNOWN_MODELS)
-BOOL_STRINGS = st.sampled_from(["true", "false", "True", "FALSE", " true "])
-
-
-@dataclass(frozen=True)
-class Case:
-    flavor: str
-    params: dict[str, Any]
-    offending: str | None = None  # the parameter (or API field) the validator must name
+def valid_value(spec: FieldSpec, flavor: str, limits: dict[str, int]) -> st.SearchStrategy[Any]:
+    kind = spec.kind
+    if kind == "enum":
+        values = st.sampled_from(spec.values)
+        return values.flatmap(lambda v: int_forms(st.just(v)) if isinstance(v, int) else st.just(v))
+    if kind == "integer":
+        low = int(spec.minimum) if spec.minimum is not None else 0
+        high = int(spec.maximum) if spec.maximum is not None else 60
+        return st.one_of(int_forms(st.integers(low, min(high, limits.get("seed", high)))), *map(st.just, spec.also))
+    if kind == "number":
+        return st.floats(spec.minimum or 0.0, spec.maximum or 60.0, allow_nan=False)
+    if kind == "boolean":
+        return st.one_of(st.booleans(), st.sampled_from(["true", "False", " TRUE "]))
+    if kind == "text":
+        return texts(spec, limits.get("text"))
+    if kind == "string":
+        if spec.pattern:
+            return st.from_regex(spec.pattern, fullmatch=True)
+        return st.text(string.ascii_letters, min_size=1 if spec.required else 0, max_size=12)
+    if kind == "uri":
+        return uris(spec.media or "image", flavor)
+    if kind == "frames":
+        return st.one_of(uris("image", flavor), frame_lists(spec, flavor))
+    if kind == "media":
+        return st.sampled_from(spec.kinds).flatmap(lambda k: uris(k, flavor).map(lambda u: {"type": k, "uri": u}))
+    if kind == "object":
+        shape = spec.one_of[0] if spec.one_of else spec
+        return objects(shape.fields, flavor, limits)
+    if kind == "list":
+        assert spec.items is not None
+        low = spec.min_items or 0
+        return st.lists(valid_value(spec.items, flavor, limits), min_size=low, max_size=spec.max_items or max(low, 3))
+    raise AssertionError(f"no strategy for {kind}")
 
 
 @st.composite
-def valid_cases(
-    draw: st.DrawFn,
-    flavors: tuple[str, ...] = FLAVORS,
-    models: st.SearchStrategy[str] = ANY_MODEL,
-) -> Case:
-    flavor = draw(st.sampled_from(flavors))
-    model = draw(models)
-    spec = DOC_MODELS.get(model)
-    ratios, durations = allowed(flavor, spec)
-    last_ok = spec is None or spec.last_frame
-    text_min = 1 if spec is not None and spec.text_required else 0
-    text = texts(flavor, min_size=max(text_min, 1), max_size=text_max(flavor))
-    params: dict[str, Any] = {
-        "prompt_image": draw(st.one_of(image_uris(flavor), frame_lists(flavor, last_ok=last_ok))),
-        "model": model,
-        "prompt_text": draw(text if text_min else optional(text)),
-        "ratio": draw(optional(st.sampled_from(ratios) if ratios else st.sampled_from([*ALL_RATIOS, "1:1"]))),
-        "duration": draw(optional(int_forms(st.sampled_from(durations) if durations else st.integers(1, 60)))),
-        "seed": draw(optional(int_forms(st.integers(0, SEED_MAX[flavor])))),
-        "watermark": draw(optional(st.one_of(st.booleans(), BOOL_STRINGS))),
-        "content_moderation": draw(
-            optional(st.sampled_from(["auto", "low"]).map(lambda t: {"publicFigureThreshold": t}))
-        ),
-        "extra_body": None,
-    }
-    if spec is None or spec.audio:
-        params["extra_body"] = draw(optional(st.booleans().map(lambda a: {"audio": a})))
-    return Case(flavor, params)
+def frame_lists(draw: st.DrawFn, spec: FieldSpec, flavor: str) -> list[dict[str, str]]:
+    positioned = spec.position_required or not draw(st.booleans())
+    if not positioned:  # reference images, where the model allows them
+        return [{"uri": u} for u in draw(st.lists(uris("image", flavor), min_size=1, max_size=3))]
+    chosen = draw(st.lists(st.sampled_from(spec.positions), min_size=1, max_size=len(spec.positions), unique=True))
+    if spec.first_required and "first" not in chosen:
+        chosen.append("first")
+    return [{"uri": draw(uris("image", flavor)), "position": p} for p in chosen]
 
 
-def invalid_values(case: Case) -> dict[str, st.SearchStrategy[Any]]:
-    """For each parameter that can be made invalid in this context, a strategy of invalid values."""
-    flavor, model = case.flavor, case.params["model"]
-    spec = DOC_MODELS.get(model)
-    ratios, durations = allowed(flavor, spec)
-    ips = st.one_of(
-        st.ip_addresses(v=4).map(lambda ip: f"https://{ip}/cat.jpg"),
-        st.ip_addresses(v=6).map(lambda ip: f"https://[{ip}]/cat.jpg"),
-    )
-    good_frame = image_uris(flavor).map(lambda uri: {"uri": uri, "position": "first"})
-    bad_images = [
-        DOMAIN.map(lambda d: f"http://{d}/cat.jpg"),
-        ips,
-        https_urls(too_long=True),
-        DOMAIN.map(lambda d: f"ftp://{d}/cat.jpg"),
-        DOMAIN.map(lambda d: f"{d}/cat.jpg"),
-        st.sampled_from(
-            ["data:image/png;base64,@@not base64@@", "data:image/png;base64,abc", "data:text/plain;base64,aGk="]
-        ),
-        st.sampled_from(["", [], 42, {"uri": "https://images.example.com/cat.jpg"}]),
-        st.lists(good_frame, min_size=3, max_size=4),  # more than 2 frames
-        st.tuples(good_frame, good_frame).map(list),  # the same position twice
-        good_frame.map(lambda f: [{**f, "position": "middle"}]),
-        good_frame.map(lambda f: [{"uri": f["uri"]}]),
-        good_frame.map(lambda f: [{**f, "extra": "x"}]),
-        DOMAIN.map(lambda d: [{"uri": f"http://{d}/cat.jpg", "position": "first"}]),
-    ]
-    if flavor == COMETAPI:
-        bad_images.append(RUNWAY_URIS)  # runway:// uploads exist only on Runway's own API
-    elif spec is not None and not spec.last_frame:
-        bad_images.append(image_uris(flavor).map(lambda uri: [{"uri": uri, "position": "last"}]))
-
-    too_long = text_max(flavor) + 1
-    bad_texts = [
-        texts(flavor, min_size=too_long, max_size=too_long + 30),
-        st.sampled_from([42, ["text"]]),
-        # A lone surrogate is not Unicode: no API can receive it as text.
-        st.sampled_from(["\ud83d", "cat \udc00 yawns"]),
-    ]
-    if flavor == RUNWAY:
-        # Fits 512 characters but not 1000 UTF-16 units: the surrogate-pair trap.
-        bad_texts.append(st.integers(501, 512).map(lambda n: "\U0001f408" * n))
-    if spec is not None and spec.text_required:
-        bad_texts.append(st.sampled_from([None, ""]))
-
-    not_integers = st.sampled_from(["five", "5.0", "", 5.5, True, False, [5], "0x5"])
-    out: dict[str, st.SearchStrategy[Any]] = {
-        "prompt_image": st.one_of(bad_images),
-        "model": st.sampled_from(["", "   ", None, 42]),
-        "prompt_text": st.one_of(bad_texts),
-        "duration": not_integers,
-        "seed": st.one_of(
-            st.booleans(),
-            int_forms(st.integers(max_value=-1)),
-            int_forms(st.integers(min_value=SEED_MAX[flavor] + 1)),
-            st.sampled_from([1.0, "abc", "", "1e3"]),
-        ),
-        "watermark": st.sampled_from(["yes", "no", "1", "0", 1, 0, "", 1.5, ["true"]]),
-        "content_moderation": st.one_of(
-            st.text(max_size=8).filter(lambda t: t not in ("auto", "low")).map(lambda t: {"publicFigureThreshold": t}),
-            st.sampled_from(
-                [
-                    {"publicFigureThreshold": "AUTO"},
-                    {"other": "low"},
-                    {"publicFigureThreshold": "low", "x": 1},
-                    "auto",
-                    ["low"],
-                    1,
-                ]
-            ),
-        ),
-        "extra_body": st.one_of(
-            st.sampled_from(["audio", ["audio"], 1]),
-            st.sampled_from(list(WIRE.values())).map(lambda wire: {wire: "x"}),
-        ),
-    }
-    if ratios is not None:
-        out["ratio"] = st.one_of(
-            st.sampled_from([r for r in (*ALL_RATIOS, "1:1", "16:9", "1280x720", "") if r not in ratios]),
-            st.integers(1, 2000),
-        )
-    if durations is not None:
-        out["duration"] = st.one_of(not_integers, int_forms(st.integers(-20, 30).filter(lambda d: d not in durations)))
-    if flavor == RUNWAY and spec is not None and not spec.audio:
-        out["audio"] = st.booleans().map(lambda a: {"audio": a})
+@st.composite
+def objects(draw: st.DrawFn, fields: Any, flavor: str, limits: dict[str, int]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for wire, spec in fields.items():
+        if spec.required or draw(st.booleans()):
+            out[wire] = draw(valid_value(spec, flavor, limits))
+    for wire, spec in fields.items():  # a field that needs another brings it along
+        for other in spec.requires if out.get(wire) else ():
+            needed = FieldSpec(**{**fields[other].__dict__, "required": True})
+            out[other] = out.get(other) or draw(valid_value(needed, flavor, limits))
     return out
 
 
-# The parameter to spoil -> the contexts where it can be spoilt (Runway checks no ratio, duration
-# or audio option for a model it does not know, and only a known non-audio model refuses audio).
-KNOWN_NON_AUDIO = st.sampled_from(sorted(name for name, spec in DOC_MODELS.items() if not spec.audio))
-SPOILABLE: dict[str, st.SearchStrategy[Case]] = {
-    **{field: valid_cases() for field in PARAMS},
-    "ratio": st.one_of(valid_cases(flavors=(COMETAPI,)), valid_cases(models=KNOWN_MODELS)),
-    "audio": valid_cases(flavors=(RUNWAY,), models=KNOWN_NON_AUDIO),
-}
+def model_fields(endpoint: EndpointSpec, model: ModelSpec, flavor: str) -> dict[str, FieldSpec]:
+    rules = endpoint.rules(flavor)
+    fields = {**model.fields, **rules.extra_fields}
+    for wire in rules.require:  # the flavor needs it: treat it as required
+        fields[wire] = FieldSpec(**{**fields[wire].__dict__, "required": True, "min_items": 1})
+    return fields
+
+
+def limits_for(endpoint: EndpointSpec, flavor: str) -> dict[str, int]:
+    rules = endpoint.rules(flavor)
+    out = {"seed": rules.seed_max or CATALOG.flavors[flavor].seed_max}
+    if rules.prompt_text_max:
+        out["text"] = rules.prompt_text_max
+    return out
 
 
 @st.composite
-def invalid_cases(draw: st.DrawFn, field: str) -> Case:
-    """A valid case with exactly one parameter (or, for ``audio``, one extra_body field) made invalid."""
-    case = draw(SPOILABLE[field])
-    params = dict(case.params)
-    params["extra_body" if field == "audio" else field] = draw(invalid_values(case)[field])
-    return Case(case.flavor, params, offending=field)
+def valid_bodies(draw: st.DrawFn, cases: list[tuple[str, str, str]]) -> tuple[str, str, dict[str, Any]]:
+    endpoint_name, flavor, name = draw(st.sampled_from(cases))
+    endpoint = CATALOG.endpoints[endpoint_name]
+    fields = model_fields(endpoint, endpoint.models[name], flavor)
+    return endpoint_name, flavor, {"model": name, **draw(objects(fields, flavor, limits_for(endpoint, flavor)))}
 
 
-# -- fixtures ---------------------------------------------------------------------------------
+# -- spoiling one field --------------------------------------------------------------------------
 
-COUNTS: Counter[str] = Counter()
+
+def rule_breaks(endpoint: EndpointSpec, model: ModelSpec, flavor: str, body: dict[str, Any]) -> dict[str, Any]:
+    """field -> a value that breaks only the model's rule for it (None: leave the field out)."""
+    fields = model_fields(endpoint, model, flavor)
+    breaks: dict[str, Any] = {}
+    for wire, spec in fields.items():
+        if spec.kind == "enum":
+            breaks[wire] = 10**6 if isinstance(spec.values[0], int) else "not-a-documented-value"
+        elif spec.kind == "integer" and spec.maximum is not None and wire != "seed":
+            breaks[wire] = int(spec.maximum) + 1
+        elif spec.kind == "text" and spec.max_length:
+            breaks[wire] = "a" * (spec.max_length + 1)
+        elif spec.required and wire in body:
+            breaks[wire] = None
+    others = {w for m in endpoint.models.values() for w in m.fields} - set(fields)
+    for wire in sorted(others)[:3]:  # a field some other model takes, this one does not
+        breaks[wire] = endpoint.models[next(n for n, m in endpoint.models.items() if wire in m.fields)].fields[wire]
+    return breaks
+
+
+TYPE_BREAKS = {"integer": "eight", "boolean": "maybe", "uri": "http://plain.example.com/a", "enum": ["list"]}
+
+
+# -- properties (pure) ---------------------------------------------------------------------------
+
+PURE = settings(max_examples=400, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@PURE
+@given(drawn=valid_bodies(OFFERED))
+def test_a_body_built_from_the_spec_is_accepted(drawn: tuple[str, str, dict[str, Any]]) -> None:
+    endpoint, flavor, body = drawn
+    event(f"{endpoint} {flavor}")
+    result = validate_body(body, flavor, endpoint)
+    assert result.warnings == (), result.warnings
+    assert set(result.body) == set(body)
+
+
+@PURE
+@given(drawn=valid_bodies(OFFERED), data=st.data())
+def test_one_broken_model_rule_is_refused_naming_the_field_and_lenient_sends_it(
+    drawn: tuple[str, str, dict[str, Any]], data: st.DataObject
+) -> None:
+    endpoint_name, flavor, body = drawn
+    endpoint = CATALOG.endpoints[endpoint_name]
+    breaks = rule_breaks(endpoint, endpoint.models[body["model"]], flavor, body)
+    wire = data.draw(st.sampled_from(sorted(breaks)), label="field")
+    value = breaks[wire]
+    if isinstance(value, FieldSpec):  # a field the model does not take: a valid value of the other model's
+        value = data.draw(valid_value(value, flavor, limits_for(endpoint, flavor)), label="value")
+    spoilt = {k: v for k, v in body.items() if k != wire}
+    if value is not None:
+        spoilt[wire] = value
+    event(f"broken rule: {wire}")
+    with pytest.raises(InvalidRequestError) as caught:
+        validate_body(spoilt, flavor, endpoint_name)
+    assert caught.value.field == param_name(wire), caught.value
+    relaxed = validate_body(spoilt, flavor, endpoint_name, lenient=True)
+    assert relaxed.warnings and any("lenient" in w for w in relaxed.warnings)
+
+
+@PURE
+@given(drawn=valid_bodies(OFFERED), data=st.data(), lenient=st.booleans())
+def test_a_type_error_is_refused_even_when_lenient(
+    drawn: tuple[str, str, dict[str, Any]], data: st.DataObject, lenient: bool
+) -> None:
+    endpoint_name, flavor, body = drawn
+    fields = model_fields(
+        CATALOG.endpoints[endpoint_name], CATALOG.endpoints[endpoint_name].models[body["model"]], flavor
+    )
+    typed = sorted(w for w, s in fields.items() if s.kind in TYPE_BREAKS and not (s.kind == "enum" and s.values == ()))
+    if not typed:
+        return
+    wire = data.draw(st.sampled_from(typed), label="field")
+    event(f"type error: {fields[wire].kind}")
+    with pytest.raises(InvalidRequestError) as caught:
+        validate_body({**body, wire: TYPE_BREAKS[fields[wire].kind]}, flavor, endpoint_name, lenient=lenient)
+    assert caught.value.field == param_name(wire)
+
+
+@PURE
+@given(drawn=valid_bodies(I2V), name=st.from_regex(r"zz[a-z0-9_.]{1,10}", fullmatch=True))
+def test_an_unknown_model_is_sent_with_one_warning(drawn: tuple[str, str, dict[str, Any]], name: str) -> None:
+    _, flavor, body = drawn
+    keep = {k: v for k, v in body.items() if k in ("promptImage", "seed", "duration", "audio")}
+    result = validate_body({**keep, "model": name}, flavor)
+    assert len(result.warnings) == 1 and name in result.warnings[0]
+
+
+# -- the emulator over HTTP agrees ------------------------------------------------------------
+
+HTTP = settings(PURE, max_examples=150)
+CONN_IDS = {COMETAPI: "runway_prop_cometapi", RUNWAY: "runway_prop_runway"}
 
 
 @pytest.fixture(scope="module")
 def emulator(runway_emulator_session: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
-    """One emulator for the module (hypothesis cannot use function-scoped fixtures) and both connections."""
     handle = runway_emulator_session
     handle.reset()
-    with pytest.MonkeyPatch.context() as mp:
-        for flavor, conn_id in CONN_IDS.items():
-            conn = {"conn_type": "runway", "password": API_KEY, "host": handle.base_url, "extra": {"flavor": flavor}}
-            mp.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps(conn))
-        yield handle
+    yield handle
     handle.reset()
-    summary = "validation properties, examples tried: " + ", ".join(f"{k}={v}" for k, v in sorted(COUNTS.items()))
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    capture = request.config.pluginmanager.get_plugin("capturemanager")
-    if reporter is None or capture is None:
-        print(summary)
-        return
-    with capture.global_and_fixture_disabled():  # our own line in the terminal, even under capture
-        reporter.write_line("")
-        reporter.write_line(summary)
+    print("validation properties over HTTP: " + ", ".join(f"{k}={v}" for k, v in sorted(COUNTS.items())))
 
 
 @pytest.fixture(scope="module")
@@ -372,125 +285,34 @@ def http() -> Iterator[requests.Session]:
         yield session
 
 
-def post_create(http: requests.Session, emulator: Any, flavor: str, body: dict[str, Any]) -> requests.Response:
-    headers = {
-        "Authorization": f"Bearer {API_KEY}",
-        "X-Runway-Version": "2024-11-06",
-        "Content-Type": "application/json",
-    }
-    return http.post(emulator.url(CREATE_PATHS[flavor]), data=json.dumps(body), headers=headers, timeout=10)
+def post(http: requests.Session, emulator: Any, flavor: str, body: dict[str, Any]) -> requests.Response:
+    headers = {"Authorization": f"Bearer {API_KEY}", "X-Runway-Version": "2024-11-06"}
+    path = CATALOG.endpoints["image_to_video"].paths[flavor]
+    return http.post(emulator.url(path), data=json.dumps(body), headers=headers, timeout=10)
 
 
-class FakeTI:
-    dag_id, run_id, task_id, map_index = "property_dag", "property_run", "submit", -1
-
-    def xcom_push(self, key: str, value: Any) -> None:
-        pass
-
-
-class FakeStateStore(dict):  # type: ignore[type-arg]
-    def set(self, key: str, value: Any) -> None:
-        self[key] = value
-
-
-def run_operator(case: Case) -> Any:
-    """The operator's own execute(), with a context complete enough that a valid body would be sent."""
-    from airflow_provider_runway.operators.runway import RunwayImageToVideoOperator
-
-    operator = RunwayImageToVideoOperator(task_id="submit", runway_conn_id=CONN_IDS[case.flavor], **case.params)
-    return operator.execute({"ti": FakeTI(), "task_state_store": FakeStateStore()})  # type: ignore[arg-type]
-
-
-def raw_body(params: dict[str, Any]) -> dict[str, Any]:
-    body = {WIRE[name]: value for name, value in params.items() if name in WIRE and value is not None}
-    if isinstance(params.get("extra_body"), dict):
-        body.update(params["extra_body"])
-    return body
-
-
-PROPERTY_SETTINGS = settings(
-    max_examples=600,
-    deadline=None,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
-INVALID_SETTINGS = settings(PROPERTY_SETTINGS, max_examples=120)  # per spoilt parameter (10 of them)
-
-
-# -- properties -------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("field", sorted(SPOILABLE))
-@INVALID_SETTINGS
-@given(data=st.data())
-def test_invalid_parameters_are_refused_before_any_request(
-    field: str, data: st.DataObject, emulator: Any, http: requests.Session
+@pytest.mark.integration
+@HTTP
+@given(drawn=valid_bodies(I2V), data=st.data(), spoil=st.booleans())
+def test_the_emulator_accepts_and_refuses_what_the_validator_does(
+    drawn: tuple[str, str, dict[str, Any]], data: st.DataObject, spoil: bool, emulator: Any, http: requests.Session
 ) -> None:
-    case = data.draw(invalid_cases(field), label="case")
-    COUNTS["invalid"] += 1
-    COUNTS[f"invalid:{case.offending}"] += 1
-    event(f"invalid {case.offending} ({case.flavor})")
-    offending = case.offending
-    assert offending is not None
-
-    with pytest.raises(InvalidRequestError) as caught:
-        build_image_to_video_body(**case.params, flavor=case.flavor)
-    assert caught.value.field == offending, caught.value
-    assert str(caught.value).startswith(offending), caught.value
-
-    emulator.clear_requests()
-    with pytest.raises(InvalidRequestError) as through_operator:
-        run_operator(case)
-    assert through_operator.value.field == offending
-    assert emulator.requests() == [], "an invalid request reached the API"
-
-    if offending != "extra_body":  # a malformed extra_body has no wire form of its own
-        response = post_create(http, emulator, case.flavor, raw_body(case.params))
-        assert response.status_code == 400, (response.status_code, response.text[:300])
-        assert WIRE.get(offending, offending) in response.text, response.text[:300]
-
-
-@PROPERTY_SETTINGS
-@given(case=valid_cases())
-def test_valid_parameters_are_accepted_by_the_emulator(case: Case, emulator: Any, http: requests.Session) -> None:
-    COUNTS["valid"] += 1
-    COUNTS[f"valid:{case.flavor}"] += 1
-    model_known = case.params["model"] in DOC_MODELS
-    event(f"valid {case.flavor} {'known' if model_known else 'unknown'} model")
-
-    validated = build_image_to_video_body(**case.params, flavor=case.flavor)
-    # Only an unknown model is worth a warning; it is still sent, never refused.
-    assert bool(validated.warnings) is not model_known, validated.warnings
-    response = post_create(http, emulator, case.flavor, validated.body)
-    assert response.status_code == 200, (case.flavor, validated.body, response.text[:500])
-    task_id = response.json()["id"]
-    assert isinstance(task_id, str) and task_id
-
-
-# -- fixed boundaries and a check that the "no request" assertion can fail ---------------------
-
-
-def test_a_valid_case_through_the_operator_does_reach_the_emulator(emulator: Any) -> None:
-    """The invalid-case property checks the emulator saw nothing; with valid input it sees the create."""
-    emulator.clear_requests()
-    case = Case(COMETAPI, {"prompt_image": "https://images.example.com/cat.jpg", "model": "gen3a_turbo"})
-    task_id = run_operator(case)
-    creates = [r for r in emulator.requests() if r["method"] == "POST"]
-    assert len(creates) == 1 and creates[0]["status"] == 200
-    assert isinstance(task_id, str) and task_id
-
-
-@pytest.mark.parametrize("flavor", FLAVORS)
-def test_data_uri_size_limit(flavor: str, emulator: Any, http: requests.Session) -> None:
-    prefix = "data:image/x-png;base64,"
-    assert len(prefix) % 4 == 0  # so that a valid base64 payload can end exactly at the limit
-    at_limit = prefix + "A" * (MAX_DATA_URI - len(prefix))
-    validated = build_image_to_video_body(prompt_image=at_limit, flavor=flavor)
-    response = post_create(http, emulator, flavor, validated.body)
-    assert response.status_code == 200, response.text[:300]
-    over = at_limit + "AAAA"
-    with pytest.raises(InvalidRequestError, match=r"^prompt_image \(promptImage\): data URI is"):
-        build_image_to_video_body(prompt_image=over, flavor=flavor)
-    assert (
-        post_create(http, emulator, flavor, raw_body({"prompt_image": over, "model": "gen3a_turbo"})).status_code == 400
-    )
+    _, flavor, body = drawn
+    if spoil:
+        endpoint = CATALOG.endpoints["image_to_video"]
+        breaks = rule_breaks(endpoint, endpoint.models[body["model"]], flavor, body)
+        wire = data.draw(st.sampled_from(sorted(k for k, v in breaks.items() if not isinstance(v, FieldSpec))))
+        body = {k: v for k, v in body.items() if k != wire} | ({} if breaks[wire] is None else {wire: breaks[wire]})
+    try:
+        validate_body(body, flavor)
+        refused_field = None
+    except InvalidRequestError as err:
+        refused_field = err.field
+    response = post(http, emulator, flavor, body)
+    COUNTS[f"{flavor}:{response.status_code}"] += 1
+    if refused_field is None:
+        assert response.status_code == 200, response.text[:300]
+        assert response.json()["id"]
+    else:
+        assert response.status_code == 400, response.text[:300]
+        assert refused_field in response.text or wire in response.text
