@@ -2,7 +2,8 @@
 
 Prints one line, ``Runway emulator ready: <base URL>``, once it accepts connections. Only
 warnings after that (e.g. an input URL it does not fetch) unless ``--verbose`` (one access-log
-line per API request on stderr, without headers). Fault flags set the startup fault plan; ``POST /_emulator/reset`` restores it.
+line per API request on stderr, without headers). Fault flags set the startup fault plan;
+``POST /_emulator/reset`` restores it.
 """
 
 from __future__ import annotations

@@ -11,10 +11,10 @@ import logging
 import math
 from typing import TYPE_CHECKING
 
-from airflow_provider_runway.emulator.catalog import endpoint_named
 from airflow_provider_runway.emulator.media import REMOTE_INPUT_NOTE, remote_input
 from airflow_provider_runway.emulator.shapes import bare_task, wrapped_task
 from airflow_provider_runway.emulator.state import DAY
+from airflow_provider_runway.emulator.task_endpoints import endpoint_named
 from airflow_provider_runway.emulator.wire import flavor_error, json_response, no_content, runway_error, task_not_exist
 from airflow_provider_runway.errors import InvalidRequestError
 from airflow_provider_runway.models import COMETAPI, MODELS, RUNWAY, WIRE_NAMES

@@ -26,9 +26,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_runway.catalog import FieldSpec, load_catalog
 from airflow_provider_runway.emulator import video
-from airflow_provider_runway.emulator.catalog import PNG, endpoint_named
-from airflow_provider_runway.models import MODELS
+from airflow_provider_runway.emulator.task_endpoints import PNG, endpoint_named
 
 if TYPE_CHECKING:
     from airflow_provider_runway.emulator.state import Task
@@ -72,12 +72,25 @@ class RenderInputs:
     caption: str | None
 
 
+def _default(field: FieldSpec | None, fallback: Any) -> Any:
+    """What the API uses when a field is omitted: its documented default, else ``fallback``
+    brought within the allowed values or range."""
+    if field is None:
+        return fallback
+    if field.default is not None:
+        return field.default
+    if field.values:
+        return fallback if fallback in field.values else field.values[0]
+    low = fallback if field.minimum is None else field.minimum
+    high = fallback if field.maximum is None else field.maximum
+    return min(max(fallback, low), high)
+
+
 def render_inputs(task: Task) -> RenderInputs:
     """The picture, size and length to render for ``task``; never fetches a URL.
 
-    Without a ``ratio`` the model's first documented ratio is used (gen3a_turbo makes
-    1280:768, not CometAPI's generic 1280:720 default), so the video has the shape the model
-    would give; unknown models fall back to 1280:720 and 5 s.
+    Without ``ratio`` or ``duration`` the model's documented default applies (catalog.json),
+    so the output has the shape and length the API would give; unknown models get 1280:720, 5 s.
     """
     uri = input_image(task.body)
     image: bytes | None = None
@@ -89,14 +102,16 @@ def render_inputs(task: Task) -> RenderInputs:
             image = None
     elif uri:
         caption = PLACEHOLDER_CAPTION
-    spec = MODELS.get(task.model)
+    endpoint = load_catalog().endpoint(task.endpoint)
+    model = endpoint.models.get(task.model) if endpoint is not None else None
+    fields = model.fields if model is not None else {}
     ratio = task.body.get("ratio")
     if not isinstance(ratio, str):
-        ratio = spec.ratios[0] if spec is not None else DEFAULT_RATIO
+        ratio = _default(fields.get("ratio"), DEFAULT_RATIO)
     duration = task.body.get("duration")
     if not (isinstance(duration, int) and not isinstance(duration, bool) and duration > 0):
-        duration = spec.durations[0] if spec is not None else DEFAULT_DURATION
-    return RenderInputs(image=image, label=task.id, ratio=ratio, duration_s=float(duration), caption=caption)
+        duration = _default(fields.get("duration"), DEFAULT_DURATION)
+    return RenderInputs(image=image, label=task.id, ratio=str(ratio), duration_s=float(duration), caption=caption)
 
 
 def _render(task: Task) -> bytes:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from airflow_provider_runway.emulator.catalog import MEDIA_TYPES
 from airflow_provider_runway.emulator.media import MediaUnavailableError
+from airflow_provider_runway.emulator.task_endpoints import MEDIA_TYPES
 from airflow_provider_runway.emulator.wire import BAD_SIGNATURE_XML, EXPIRED_XML, XML, raw_response, runway_error
 from airflow_provider_runway.tasks import SUCCEEDED
 

@@ -2,7 +2,7 @@
 
 CometAPI: ``/runwayml/v1/<endpoint>`` and ``/runwayml/v1/tasks/{id}`` (+ ``/runway/feed``);
 Runway direct: ``/v1/<endpoint>``, ``/v1/tasks/{id}``, ``/v1/organization``. One create route
-per catalog entry and flavor (``catalog.py``). A known path with another method gets 405 with
+per served endpoint and flavor (``task_endpoints.py``). A known path with another method gets 405 with
 ``Allow``; an unknown path gets what each API answers (Runway: JSON 404; CometAPI's edge: an
 HTML page). Refusals are logged like any API request but never faulted.
 """
@@ -16,11 +16,11 @@ from aiohttp import web
 
 from airflow_provider_runway.emulator import admin
 from airflow_provider_runway.emulator.backend import BACKEND, EmulatorBackend
-from airflow_provider_runway.emulator.catalog import TASK_ENDPOINTS
 from airflow_provider_runway.emulator.endpoints import create_task, delete_task, organization, poll_feed, poll_task
 from airflow_provider_runway.emulator.gateway import ApiRoute, method_not_allowed, refuse
 from airflow_provider_runway.emulator.media import OUTPUT_PREFIX
 from airflow_provider_runway.emulator.outputs import serve_output
+from airflow_provider_runway.emulator.task_endpoints import TASK_ENDPOINTS
 from airflow_provider_runway.emulator.wire import HTML, HTML_404, raw_response, runway_error
 from airflow_provider_runway.models import COMETAPI, RUNWAY, flavor_spec
 
@@ -43,9 +43,9 @@ def api_routes() -> RouteTable:
     for flavor in (COMETAPI, RUNWAY):
         prefix = flavor_spec(flavor).path_prefix
         for endpoint in TASK_ENDPOINTS.values():
-            if flavor in endpoint.flavors:
+            if flavor in endpoint.paths:
                 create = ApiRoute("create", flavor, create_task, arg=endpoint.name)
-                table.append((f"{prefix}/{endpoint.name}", {"POST": create}))
+                table.append((endpoint.paths[flavor], {"POST": create}))
         delete = ApiRoute("cancel", flavor, delete_task)
         if flavor == COMETAPI:  # CometAPI does not document DELETE; it can be switched off
             delete = ApiRoute("cancel", flavor, delete_task, available=_comet_delete, unavailable_allow="GET")

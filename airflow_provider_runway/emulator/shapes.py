@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_runway.emulator.catalog import endpoint_named
 from airflow_provider_runway.emulator.state import EmulatorState, Task
+from airflow_provider_runway.emulator.task_endpoints import endpoint_named
 from airflow_provider_runway.models import RUNWAY
 from airflow_provider_runway.tasks import CANCELLED, FAILED, PENDING, RUNNING, SUCCEEDED, THROTTLED
 from airflow_provider_runway.tasks import TERMINAL_STATUSES as TERMINAL

@@ -23,6 +23,7 @@ still going and deletes a finished one with its output; either way the API forge
 
 from __future__ import annotations
 
+import math
 import time
 import uuid
 from collections import deque
@@ -31,6 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from airflow_provider_runway.credits import estimate_credits
 from airflow_provider_runway.emulator.clock import Clock, OffsetClock
 from airflow_provider_runway.emulator.config import EmulatorConfig
 from airflow_provider_runway.tasks import CANCELLED, FAILED, PENDING, RUNNING, SUCCEEDED, THROTTLED
@@ -38,8 +40,8 @@ from airflow_provider_runway.tasks import TERMINAL_STATUSES as TERMINAL
 
 SAFETY_CODE = "SAFETY.INPUT.TEXT"
 SAFETY_MESSAGE = "Your prompt text was flagged by our content moderation system. Please revise it and try again."
-# Runway's published per-second credit prices (approximate; only for creditBalance/cost realism).
-CREDITS_PER_SECOND = {"gen3a_turbo": 5, "gen4_turbo": 5, "gen4.5": 12, "veo3": 40, "veo3.1": 40, "veo3.1_fast": 15}
+# What a task costs when the catalog has no price for it (an unknown model): 5 s x 5 credits/s.
+UNPRICED_CREDITS = 25
 DAY = 86_400.0
 MAX_POLL_TIMES = 10_000  # per task; the count keeps going
 # Ties between end events go to the one listed first (a cancel at the very moment a task
@@ -160,7 +162,7 @@ class EmulatorState:
         now = self.clock()
         cfg = self.config
         pending_until = now + cfg.pending_seconds
-        duration = body.get("duration") if isinstance(body.get("duration"), int) else 5
+        estimate = estimate_credits(endpoint, body, flavor)
         task = Task(
             id=str(uuid.uuid4()),
             flavor=flavor,
@@ -170,7 +172,7 @@ class EmulatorState:
             created_iso=iso_z(now),
             pending_until=pending_until,
             eligible_at=pending_until + throttle_extra,
-            credits=CREDITS_PER_SECOND.get(str(body.get("model")), 5) * int(duration or 5),
+            credits=math.ceil(estimate.credits) if estimate.credits is not None else UNPRICED_CREDITS,
             notes=dict(notes or {}),
         )
         text = body.get("promptText")

@@ -133,7 +133,7 @@ def finished_task(http: requests.Session, emu: EmulatorHandle, prefix: str, body
     [
         (COMET, comet_body(ratio="1280:768"), (320, 192)),
         (COMET, comet_body(ratio="768:1280"), (192, 320)),
-        (COMET, comet_body(), (320, 192)),  # gen3a_turbo's own ratio when none is asked for
+        (COMET, comet_body(), (320, 180)),  # none asked for: the documented default, 1280:720 (catalog.json)
         (COMET, comet_body(ratio="960:960"), (320, 320)),
         (RUNWAY, runway_body(ratio="720:1280"), (180, 320)),
         (RUNWAY, runway_body(model="veo3.1", ratio="1080:1920", duration=4), (180, 320)),
