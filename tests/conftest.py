@@ -11,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+# The emulator's fixtures are opt-in for every project; this suite opts in.
+pytest_plugins = ["airflow_provider_runway.emulator.pytest_plugin"]
+
 ROOT = Path(__file__).resolve().parent.parent
 AIRFLOW_HOME = tempfile.mkdtemp(prefix="runway-tests-airflow-")
 os.environ["AIRFLOW_HOME"] = AIRFLOW_HOME

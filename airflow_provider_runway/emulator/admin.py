@@ -1,138 +1,198 @@
-"""Admin and accounting endpoints under ``/_emulator/`` (no auth, never faulted, never logged).
+"""Admin endpoints under ``/_emulator/``: no auth, never faulted, never in the request log.
 
-- ``GET  /_emulator/health``             -> ``{"ok": true, "base_url": ...}``
-- ``GET  /_emulator/stats``              -> creates, polls (with timestamps and the smallest
-  interval per task), cancels, faults fired, every task's current status, active task ids
-- ``GET  /_emulator/requests?limit=N``   -> recent API requests: method, path, query, headers
-  (Authorization replaced by a sha256 fingerprint), ``auth_matches_pinned_key``, JSON body,
-  status, faults; ``DELETE`` clears the log
-- ``GET  /_emulator/faults``             -> the live plan with remaining counts
-- ``POST /_emulator/faults``             -> merge a fault JSON object (see ``faults.py``)
-- ``DELETE /_emulator/faults``           -> remove every fault
-- ``POST /_emulator/reset``              -> forget tasks, stats, request log; restore startup
-  config and faults
-- ``GET  /_emulator/config``             -> current config (the key itself is never shown)
-- ``POST /_emulator/config``             -> change fields at runtime, e.g. ``generation_seconds``
-- ``POST /_emulator/tasks/{id}/cancel``  -> cancel a task as if from outside (another client,
-  the web UI); the task stays visible as CANCELLED
-- ``GET  /_emulator/outputs/{id}.mp4?exp=..&sig=..`` -> the output video (served by routes.py)
+- ``GET  /_emulator/health``              -> ``{"ok": true, "base_url": ...}``
+- ``GET  /_emulator/stats``               -> see ``stats.py`` (plus the live fault plan)
+- ``GET  /_emulator/requests?limit=N``    -> recent API requests (``DELETE`` clears them)
+- ``GET|POST|DELETE /_emulator/faults``   -> show / merge / clear the fault plan (``faults.py``)
+- ``POST /_emulator/reset``               -> forget tasks, stats, requests; wall-clock time;
+  startup config and faults
+- ``GET|POST /_emulator/config``          -> show / change the config at runtime
+- ``POST /_emulator/tasks/{id}/cancel``   -> cancel as if from outside (web UI): stays visible
+- ``POST /_emulator/tasks/{id}/complete`` -> SUCCEEDED now
+- ``POST /_emulator/tasks/{id}/fail``     -> FAILED now; body ``{"code": "INTERNAL.BAD_OUTPUT.CODE01",
+  "message": "..."}`` (message optional)
+- ``GET  /_emulator/clock``               -> ``{"now", "offset"}``
+- ``POST /_emulator/clock/advance``       -> ``{"seconds": 30}``: move the emulator's clock forward
+
+Task commands answer ``{"task_id", "status_before", "status"}``; 404 for an unknown task, 409
+for one that has already finished.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
+from aiohttp import web
+
+from airflow_provider_runway.emulator.backend import BACKEND, EmulatorBackend
 from airflow_provider_runway.emulator.config import ConfigError
 from airflow_provider_runway.emulator.faults import FaultConfigError
-from airflow_provider_runway.emulator.server import Request, Response
+from airflow_provider_runway.emulator.state import Task, TaskStateError, default_failure_message
+from airflow_provider_runway.emulator.stats import emulator_stats
 from airflow_provider_runway.emulator.wire import json_response
 from airflow_provider_runway.tasks import TERMINAL_STATUSES as TERMINAL
 
-if TYPE_CHECKING:
-    from airflow_provider_runway.emulator.routes import App
-
-AdminEndpoint = Callable[["App", Request], Response]
+AdminHandler = Callable[[web.Request], Awaitable[web.Response]]
+MAX_CODE_LENGTH = 200
 
 
-def _error(status: int, message: str) -> Response:
-    return json_response(status, {"error": message})
+class AdminError(Exception):
+    """Refuse an admin call with ``status`` and a message naming what is wrong."""
+
+    def __init__(self, status: int, message: str) -> None:
+        self.status = status
+        super().__init__(message)
 
 
-def _body(app: App, req: Request) -> tuple[dict[str, Any] | None, Response | None]:
-    if not req.body:
-        return {}, None
-    body, problem = req.json()
-    if problem is not None or not isinstance(body, dict):
-        return None, _error(400, problem or "body must be a JSON object")
-    return body, None
+def error(status: int, message: str, headers: Mapping[str, str] | None = None) -> web.Response:
+    return json_response(status, {"error": message}, headers)
 
 
-def _health(app: App, req: Request) -> Response:
-    return json_response(200, {"ok": True, "base_url": app.base_url})
+def admin(handler: Callable[[EmulatorBackend, web.Request], Awaitable[Any]]) -> AdminHandler:
+    """An aiohttp handler answering ``handler``'s result as JSON (``AdminError`` as its status)."""
+
+    async def run(request: web.Request) -> web.Response:
+        try:
+            return json_response(200, await handler(request.app[BACKEND], request))
+        except AdminError as exc:
+            return error(exc.status, str(exc))
+
+    return run
 
 
-def _stats(app: App, req: Request) -> Response:
-    stats = app.state.stats()
-    stats["faults"] = app.faults.to_dict()
-    return json_response(200, stats)
+async def _body(request: web.Request) -> dict[str, Any]:
+    if not request.body_exists:
+        return {}
+    try:
+        body = await request.json()
+    except ValueError:
+        raise AdminError(400, "body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise AdminError(400, "body must be a JSON object")
+    return body
 
 
-def _requests(app: App, req: Request) -> Response:
-    if req.method == "DELETE":
-        app.state.request_log.clear()
-        return json_response(200, {"ok": True})
-    entries = list(app.state.request_log)
-    limit = parse_qs(req.query).get("limit", [""])[0]
+async def health(backend: EmulatorBackend, request: web.Request) -> dict[str, Any]:
+    return {"ok": True, "base_url": backend.base_url}
+
+
+async def stats(backend: EmulatorBackend, request: web.Request) -> dict[str, Any]:
+    return {**emulator_stats(backend.state), "faults": backend.faults.to_dict()}
+
+
+async def requests(backend: EmulatorBackend, request: web.Request) -> dict[str, Any]:
+    if request.method == "DELETE":
+        backend.requests.clear()
+        return {"ok": True}
+    entries = list(backend.requests.entries)
+    limit = request.query.get("limit", "")
     if limit.isdigit():
         entries = entries[-int(limit) :] if int(limit) else []
-    return json_response(200, {"requests": entries})
+    return {"requests": entries}
 
 
-def _faults(app: App, req: Request) -> Response:
-    if req.method == "POST":
-        body, problem = _body(app, req)
-        if problem is not None:
-            return problem
+async def faults(backend: EmulatorBackend, request: web.Request) -> dict[str, Any]:
+    if request.method == "POST":
         try:
-            app.faults.update(body)
+            backend.faults.update(await _body(request))
         except FaultConfigError as exc:
-            return _error(400, str(exc))
-    elif req.method == "DELETE":
-        app.faults.clear()
-    return json_response(200, {"faults": app.faults.to_dict()})
+            raise AdminError(400, str(exc)) from None
+    elif request.method == "DELETE":
+        backend.faults.clear()
+    return {"faults": backend.faults.to_dict()}
 
 
-def _reset(app: App, req: Request) -> Response:
-    app.reset()
-    return json_response(200, {"ok": True})
+async def reset(backend: EmulatorBackend, request: web.Request) -> dict[str, Any]:
+    backend.reset()
+    return {"ok": True}
 
 
-def _config(app: App, req: Request) -> Response:
-    if req.method == "POST":
-        body, problem = _body(app, req)
-        if problem is not None:
-            return problem
+async def config(backend: EmulatorBackend, request: web.Request) -> dict[str, Any]:
+    if request.method == "POST":
         try:
-            app.configure(body or {})
+            backend.configure(await _body(request))
         except ConfigError as exc:
-            return _error(400, str(exc))
-    return json_response(200, {"config": app.config.to_dict()})
+            raise AdminError(400, str(exc)) from None
+    return {"config": backend.config.to_dict()}
 
 
-def _cancel(app: App, req: Request, task_id: str) -> Response:
-    task = app.state.tasks.get(task_id)
+def _task(backend: EmulatorBackend, request: web.Request) -> Task:
+    task_id = request.match_info["id"]
+    task = backend.state.tasks.get(task_id)
     if task is None:
-        return _error(404, f"no task {task_id}")
-    status, _ = app.state.status_now(task)
+        raise AdminError(404, f"no task {task_id}")
+    return task
+
+
+def _task_result(backend: EmulatorBackend, task: Task, before: str) -> dict[str, Any]:
+    return {"task_id": task.id, "status_before": before, "status": backend.state.status_now(task)[0]}
+
+
+async def cancel_task(backend: EmulatorBackend, request: web.Request) -> dict[str, Any]:
+    task = _task(backend, request)
+    status, _ = backend.state.status_now(task)
     if status in TERMINAL:
-        return _error(409, f"task {task_id} is already {status}")
-    before = app.state.cancel(task, "admin")
-    return json_response(200, {"task_id": task_id, "status_before": before, "status": app.state.status_now(task)[0]})
+        raise AdminError(409, f"task {task.id} is already {status}")
+    return _task_result(backend, task, backend.state.cancel(task, "admin"))
 
 
-_ROUTES: dict[str, tuple[tuple[str, ...], AdminEndpoint]] = {
-    "/_emulator/health": (("GET",), _health),
-    "/_emulator/stats": (("GET",), _stats),
-    "/_emulator/requests": (("GET", "DELETE"), _requests),
-    "/_emulator/faults": (("GET", "POST", "DELETE"), _faults),
-    "/_emulator/reset": (("POST",), _reset),
-    "/_emulator/config": (("GET", "POST"), _config),
+async def complete_task(backend: EmulatorBackend, request: web.Request) -> dict[str, Any]:
+    task = _task(backend, request)
+    try:
+        return _task_result(backend, task, backend.state.complete(task))
+    except TaskStateError as exc:
+        raise AdminError(409, str(exc)) from None
+
+
+async def fail_task(backend: EmulatorBackend, request: web.Request) -> dict[str, Any]:
+    task = _task(backend, request)
+    body = await _body(request)
+    unknown = sorted(set(body) - {"code", "message"})
+    if unknown:
+        raise AdminError(400, f"unknown key(s) {', '.join(unknown)}; allowed: code, message")
+    code, message = body.get("code"), body.get("message")
+    if not isinstance(code, str) or not code or code != code.strip() or len(code) > MAX_CODE_LENGTH:
+        raise AdminError(400, 'code is required: a failure code such as "INTERNAL.BAD_OUTPUT.CODE01"')
+    if message is not None and not isinstance(message, str):
+        raise AdminError(400, "message must be a string")
+    try:
+        before = backend.state.fail(task, code, message or default_failure_message(code))
+    except TaskStateError as exc:
+        raise AdminError(409, str(exc)) from None
+    return _task_result(backend, task, before)
+
+
+def _clock(backend: EmulatorBackend) -> dict[str, Any]:
+    return {"now": backend.state.clock(), "offset": backend.state.clock.offset}
+
+
+async def clock(backend: EmulatorBackend, request: web.Request) -> dict[str, Any]:
+    return _clock(backend)
+
+
+async def advance_clock(backend: EmulatorBackend, request: web.Request) -> dict[str, Any]:
+    body = await _body(request)
+    if set(body) != {"seconds"}:
+        raise AdminError(400, 'body must be {"seconds": <number of seconds, >= 0>}')
+    try:
+        backend.state.clock.advance(body["seconds"])
+    except ValueError as exc:
+        raise AdminError(400, str(exc)) from None
+    return _clock(backend)
+
+
+# path -> {method: handler}; routes.py registers them, with 405 (and Allow) for other methods.
+ADMIN_ROUTES: dict[str, dict[str, AdminHandler]] = {
+    "/_emulator/health": {"GET": admin(health)},
+    "/_emulator/stats": {"GET": admin(stats)},
+    "/_emulator/requests": {"GET": admin(requests), "DELETE": admin(requests)},
+    "/_emulator/faults": {"GET": admin(faults), "POST": admin(faults), "DELETE": admin(faults)},
+    "/_emulator/reset": {"POST": admin(reset)},
+    "/_emulator/config": {"GET": admin(config), "POST": admin(config)},
+    "/_emulator/tasks/{id}/cancel": {"POST": admin(cancel_task)},
+    "/_emulator/tasks/{id}/complete": {"POST": admin(complete_task)},
+    "/_emulator/tasks/{id}/fail": {"POST": admin(fail_task)},
+    "/_emulator/clock": {"GET": admin(clock)},
+    "/_emulator/clock/advance": {"POST": admin(advance_clock)},
 }
-
-
-def handle(app: App, req: Request) -> Response:
-    path = req.path.rstrip("/")
-    found = _ROUTES.get(path)
-    if found is not None:
-        methods, endpoint = found
-        if req.method not in methods:
-            return Response(405, b'{"error":"method not allowed"}', headers=[("Allow", ", ".join(methods))])
-        return endpoint(app, req)
-    parts = path.split("/")  # "", "_emulator", "tasks", id, "cancel"
-    if len(parts) == 5 and parts[2] == "tasks" and parts[4] == "cancel":
-        if req.method != "POST":
-            return Response(405, b'{"error":"method not allowed"}', headers=[("Allow", "POST")])
-        return _cancel(app, req, parts[3])
-    return _error(404, f"unknown admin endpoint {req.path}")

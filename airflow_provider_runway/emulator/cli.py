@@ -1,8 +1,9 @@
 """``runway-emulator``: run the local Runway/CometAPI emulator until SIGINT/SIGTERM.
 
-Prints one line, ``Runway emulator ready: <base URL>``, once it accepts connections. Quiet
-otherwise unless ``--verbose`` (one access-log line per API request on stderr, without
-headers). Fault flags set the startup fault plan; ``POST /_emulator/reset`` restores it.
+Prints one line, ``Runway emulator ready: <base URL>``, once it accepts connections. Only
+warnings after that (e.g. an input URL it does not fetch) unless ``--verbose`` (one access-log
+line per API request on stderr, without headers). Fault flags set the startup fault plan;
+``POST /_emulator/reset`` restores it.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from airflow_provider_runway.emulator.config import POLL_SHAPES, ConfigError, EmulatorConfig
+from airflow_provider_runway.emulator.config import FAILURE_DETAILS, POLL_SHAPES, ConfigError, EmulatorConfig
 from airflow_provider_runway.emulator.faults import MALFORMED_BODIES, ROUTES, WHEN, FaultConfigError, parse_plan
+from airflow_provider_runway.emulator.runner import READY_PREFIX, Emulator
 
 API_KEY_ENV = "RUNWAY_EMULATOR_API_KEY"
 
@@ -71,6 +73,12 @@ def build_parser() -> argparse.ArgumentParser:
     add("--not-visible-seconds", type=float, default=defaults.not_visible_seconds)
     add("--comet-poll-shape", choices=POLL_SHAPES, default=defaults.comet_poll_shape)
     add("--no-comet-delete", action="store_true", help="answer 405 to DELETE on CometAPI paths")
+    add(
+        "--comet-failure-detail",
+        choices=FAILURE_DETAILS,
+        default=defaults.comet_failure_detail,
+        help="what a CometAPI failure carries: full (failureCode), no_code, reason_only (no inner task)",
+    )
     add("--max-concurrency", type=int, default=defaults.max_concurrency)
     add("--safety-word", action="append", dest="safety_words", metavar="WORD", help="repeatable")
     add("--output-ttl", type=float, default=None, help="output URLs expire after this many seconds")
@@ -124,6 +132,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         "not_visible_seconds": args.not_visible_seconds,
         "comet_poll_shape": args.comet_poll_shape,
         "comet_delete_supported": not args.no_comet_delete,
+        "comet_failure_detail": args.comet_failure_detail,
         "max_concurrency": args.max_concurrency,
         "output_ttl_seconds": args.output_ttl,
         "daily_limit": args.daily_limit,
@@ -141,8 +150,6 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
 
 async def serve(config: EmulatorConfig) -> None:
     """Run until SIGINT/SIGTERM; prints the ready line first."""
-    from airflow_provider_runway.emulator.runner import READY_PREFIX, Emulator
-
     emulator = Emulator(config)
     url = await emulator.start()
     print(f"{READY_PREFIX} {url}", flush=True)

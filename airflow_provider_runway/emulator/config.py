@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 POLL_SHAPES = ("wrapped", "bare")
+# How much of a failure CometAPI passes on (see shapes.py): all, the text only, the envelope only.
+FAILURE_DETAILS = ("full", "no_code", "reason_only")
 
 # Fields that only matter at startup; changing them at runtime is refused (faults have their own endpoint).
 STARTUP_ONLY = frozenset({"host", "port", "faults"})
@@ -36,6 +38,7 @@ class EmulatorConfig:
     not_visible_seconds: float = 0.5
     comet_poll_shape: str = "wrapped"
     comet_delete_supported: bool = True
+    comet_failure_detail: str = "full"
     max_concurrency: int = 2
     safety_words: tuple[str, ...] = ("forbidden",)
     # None: output URLs are valid for 48 h like Runway's; a number: they expire that fast.
@@ -133,6 +136,10 @@ def _check(cfg: EmulatorConfig) -> None:
     _number("not_visible_seconds", cfg.not_visible_seconds)
     if cfg.comet_poll_shape not in POLL_SHAPES:
         raise ConfigError(f"comet_poll_shape must be one of {', '.join(POLL_SHAPES)}, got {cfg.comet_poll_shape!r}")
+    if cfg.comet_failure_detail not in FAILURE_DETAILS:
+        raise ConfigError(
+            f"comet_failure_detail must be one of {', '.join(FAILURE_DETAILS)}, got {cfg.comet_failure_detail!r}"
+        )
     if not isinstance(cfg.comet_delete_supported, bool):
         raise ConfigError("comet_delete_supported must be true or false")
     _integer("max_concurrency", cfg.max_concurrency, minimum=1)

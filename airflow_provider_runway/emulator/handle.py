@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import json
 import urllib.error
+import urllib.parse
 import urllib.request
 from typing import Any
+
+from airflow_provider_runway.emulator.requestlog import fingerprint
 
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
@@ -37,8 +40,6 @@ class EmulatorHandle:
     @staticmethod
     def fingerprint(api_key: str, scheme: str = "Bearer") -> str:
         """How the request log shows ``Authorization: <scheme> <api_key>``."""
-        from airflow_provider_runway.emulator.requestlog import fingerprint
-
         return fingerprint(f"{scheme} {api_key}")
 
     def url(self, path: str) -> str:
@@ -105,5 +106,31 @@ class EmulatorHandle:
 
     def cancel(self, task_id: str) -> dict[str, Any]:
         """Cancel a task from outside (as the web UI would); the API then reports CANCELLED."""
-        result: dict[str, Any] = self._call("POST", f"/_emulator/tasks/{task_id}/cancel")
+        return self._task_command(task_id, "cancel")
+
+    def complete(self, task_id: str) -> dict[str, Any]:
+        """Make a task SUCCEEDED now, whatever its generation time (409 if it already finished)."""
+        return self._task_command(task_id, "complete")
+
+    def fail(self, task_id: str, code: str, message: str | None = None) -> dict[str, Any]:
+        """Make a task FAILED now with a Runway failure code (and ``failure`` text, else a default one)."""
+        body: dict[str, Any] = {"code": code}
+        if message is not None:
+            body["message"] = message
+        return self._task_command(task_id, "fail", body)
+
+    def _task_command(self, task_id: str, command: str, body: Any = None) -> dict[str, Any]:
+        """``{"task_id", "status_before", "status"}``; 404 unknown task, 409 already finished."""
+        path = f"/_emulator/tasks/{urllib.parse.quote(task_id, safe='')}/{command}"
+        result: dict[str, Any] = self._call("POST", path, body)
+        return result
+
+    def advance(self, seconds: float) -> dict[str, Any]:
+        """Move the emulator's clock forward: tasks progress, output URLs age. ``{"now", "offset"}``."""
+        result: dict[str, Any] = self._call("POST", "/_emulator/clock/advance", {"seconds": seconds})
+        return result
+
+    def clock(self) -> dict[str, Any]:
+        """The emulator's time now and its offset from wall time: ``{"now", "offset"}``."""
+        result: dict[str, Any] = self._call("GET", "/_emulator/clock")
         return result

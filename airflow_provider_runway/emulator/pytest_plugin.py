@@ -1,7 +1,7 @@
-"""pytest fixtures for the local Runway emulator (registered as the ``runway_emulator`` pytest11 plugin).
+"""pytest fixtures for the local Runway emulator; opt-in, never loaded by merely installing the provider.
 
-pytest imports this module at every start, in every project that has the provider
-installed, so it imports nothing heavy: the emulator itself is imported inside fixtures.
+Opt in from a ``conftest.py`` with ``pytest_plugins = ["airflow_provider_runway.emulator.pytest_plugin"]``
+or on the command line with ``-p airflow_provider_runway.emulator.pytest_plugin``.
 
 Fixtures:
 
@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pytest
+
+from airflow_provider_runway.emulator.runner import run_emulator
 
 if TYPE_CHECKING:
     from airflow_provider_runway.emulator.handle import EmulatorHandle
@@ -65,8 +67,6 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture(scope="session")
 def runway_emulator_session() -> Iterator[EmulatorHandle]:
     """One emulator for the whole session; tests get it through ``runway_emulator``."""
-    from airflow_provider_runway.emulator import run_emulator
-
     with run_emulator(**SESSION_CONFIG) as handle:
         yield handle
 

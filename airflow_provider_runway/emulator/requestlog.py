@@ -9,16 +9,15 @@ Very large bodies (data URIs) keep their shape but long strings become a length 
 from __future__ import annotations
 
 import hashlib
-import hmac
-from typing import TYPE_CHECKING, Any
+from collections import deque
+from collections.abc import Iterable
+from typing import Any
 
-if TYPE_CHECKING:
-    from airflow_provider_runway.emulator.server import Request
-    from airflow_provider_runway.emulator.state import EmulatorState
+from airflow_provider_runway.emulator.auth import key_matches
 
 LOG_BODY_LIMIT = 64 * 1024  # bigger bodies get their long strings replaced by a digest
 LONG_STRING = 4096
-_SECRET_HEADERS = ("authorization", "proxy-authorization")
+_SECRET_HEADERS = (b"authorization", b"proxy-authorization")
 
 
 def fingerprint(value: str) -> str:
@@ -40,11 +39,18 @@ def elide(value: Any) -> Any:
 
 
 class RequestLog:
-    """Appends one entry per API request to ``state.request_log`` (a bounded deque)."""
+    """A bounded list of the latest API requests (admin requests are never logged)."""
 
-    def __init__(self, state: EmulatorState) -> None:
-        self._state = state
+    def __init__(self, size: int) -> None:
+        self.entries: deque[dict[str, Any]] = deque(maxlen=size)
         self._fingerprints: dict[str, str] = {}  # polls repeat the same header: hash it once
+
+    def resize(self, size: int) -> None:
+        if self.entries.maxlen != size:
+            self.entries = deque(self.entries, maxlen=size)
+
+    def clear(self) -> None:
+        self.entries.clear()
 
     def _fingerprint(self, value: str) -> str:
         cached = self._fingerprints.get(value)
@@ -54,39 +60,48 @@ class RequestLog:
             cached = self._fingerprints[value] = fingerprint(value)
         return cached
 
-    def record(self, req: Request) -> dict[str, Any] | None:
-        """Log ``req``; the returned entry gets its status and faults filled in later."""
-        state = self._state
-        if not state.request_log.maxlen:
+    def record(
+        self,
+        *,
+        at: float,
+        method: str,
+        path: str,
+        query: str,
+        raw_headers: Iterable[tuple[bytes, bytes]],
+        body: bytes,
+        parsed: tuple[Any, str | None] | None,
+        connection: int,
+        pinned_key: str | None,
+    ) -> dict[str, Any] | None:
+        """Log one request; the returned entry gets its status and faults filled in later."""
+        if not self.entries.maxlen:
             return None
-        pinned = state.config.api_key
-        matches: bool | None = None if pinned is None else False
+        matches: bool | None = None if pinned_key is None else False
         headers: dict[str, str] = {}
-        for name, value in req.raw_headers:
-            low = name.lower()
-            if low in _SECRET_HEADERS:
-                if low == "authorization" and pinned is not None:
-                    scheme, _, key = value.partition(" ")
-                    matches = scheme.lower() == "bearer" and hmac.compare_digest(key.strip().encode(), pinned.encode())
+        for raw_name, raw_value in raw_headers:
+            name, value = raw_name.decode("latin-1"), raw_value.decode("utf-8", "replace")
+            if raw_name.lower() in _SECRET_HEADERS:
+                if pinned_key is not None and raw_name.lower() == b"authorization":
+                    matches = key_matches(value, pinned_key)
                 value = self._fingerprint(value)
             headers[name] = value
         entry: dict[str, Any] = {
-            "at": state.clock(),
-            "method": req.method,
-            "path": req.path,
-            "query": req.query,
+            "at": at,
+            "method": method,
+            "path": path,
+            "query": query,
             "headers": headers,
             "auth_matches_pinned_key": matches,
             "body": None,
             "status": None,
             "faults": [],
-            "connection": req.connection,  # same number: same TCP connection (keep-alive reuse)
+            "connection": connection,  # same number: same TCP connection (keep-alive reuse)
         }
-        if req.body:
-            body, problem = req.json()
+        if parsed is not None:
+            value, problem = parsed
             if problem is None:
-                entry["body"] = elide(body) if len(req.body) > LOG_BODY_LIMIT else body
+                entry["body"] = elide(value) if len(body) > LOG_BODY_LIMIT else value
             else:
-                entry["body_text"] = req.body[:2000].decode("utf-8", "replace")
-        state.request_log.append(entry)
+                entry["body_text"] = body[:2000].decode("utf-8", "replace")
+        self.entries.append(entry)
         return entry

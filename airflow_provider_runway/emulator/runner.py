@@ -19,14 +19,18 @@ import time
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from aiohttp import web
+
+from airflow_provider_runway.emulator.backend import EmulatorBackend
 from airflow_provider_runway.emulator.config import EmulatorConfig
 from airflow_provider_runway.emulator.handle import EmulatorHandle
-from airflow_provider_runway.emulator.routes import App
-from airflow_provider_runway.emulator.server import HttpServer
+from airflow_provider_runway.emulator.routes import build_app
 
 if TYPE_CHECKING:
-    from airflow_provider_runway.emulator.state import Clock
+    from airflow_provider_runway.emulator.clock import Clock
+
 READY_PREFIX = "Runway emulator ready:"
+SHUTDOWN_GRACE_S = 1.0
 _URL = re.compile(r"(http://\S+)")
 
 
@@ -35,20 +39,25 @@ class Emulator:
 
     def __init__(self, config: EmulatorConfig | None = None, clock: Clock = time.time) -> None:
         self.config = config or EmulatorConfig()
-        self.app = App(self.config, clock)
-        self._http = HttpServer(self.app.handle, self.config.host, self.config.port)
+        self.backend = EmulatorBackend(self.config, clock)
+        # No access log (the request log and --verbose cover it); a short grace period on
+        # close because a request held by a ``slow`` fault must not delay shutdown.
+        self._runner = web.AppRunner(build_app(self.backend), access_log=None, shutdown_timeout=SHUTDOWN_GRACE_S)
 
     @property
     def base_url(self) -> str:
-        return self.app.base_url
+        return self.backend.base_url
 
     async def start(self) -> str:
-        host, port = await self._http.start()
-        self.app.set_base_url(host, port)
-        return self.app.base_url
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.config.host, self.config.port, reuse_address=True, backlog=1024)
+        await site.start()
+        host, port = self._runner.addresses[0][:2]
+        self.backend.set_base_url(str(host), int(port))
+        return self.backend.base_url
 
     async def close(self) -> None:
-        await self._http.close()
+        await self._runner.cleanup()
 
 
 class _ThreadRunner:

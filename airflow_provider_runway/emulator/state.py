@@ -1,57 +1,69 @@
-"""Tasks, their lifecycle and the accounting tests assert on. No I/O, no asyncio.
+"""Tasks, their lifecycle and the commands that change them. No I/O, no asyncio, no HTTP.
 
 Status is never advanced by a timer: every read computes it from the clock, so the emulator
-costs nothing while idle and a unit test can drive it with a fake clock. The only stored
-progress is the FIFO start schedule (``advance``), which needs to be replayed in time order
-because a task may start only when a concurrency slot frees up.
+costs nothing while idle, a unit test can drive it with a fake clock, and moving the clock
+(``clock.advance``) jumps every task ahead at once. The only stored progress is the FIFO start
+schedule (``catch_up``), replayed in time order because a task may start only when a
+concurrency slot frees up.
 
 Lifecycle: PENDING for ``pending_seconds``; then RUNNING if a slot is free (at most
 ``max_concurrency`` tasks RUNNING), else THROTTLED in FIFO order (``throttle_extra`` adds a
 further wait); RUNNING for ``generation_seconds`` with progress 0 -> 1; then SUCCEEDED.
-A prompt containing a safety word FAILS (SAFETY.INPUT.TEXT) when PENDING ends. A cancel
-(API DELETE, admin, or the ``external_cancel`` fault) turns a non-terminal task CANCELLED.
+A prompt containing a safety word FAILS (SAFETY.INPUT.TEXT) when PENDING ends. Each task ends
+with the first of three events: done (SUCCEEDED), fail (FAILED), cancel (CANCELLED); the
+admin commands ``complete`` and ``fail`` simply set that event to now.
+
+DELETE follows Runway's documented semantics (runwayml SDK 5.13,
+``src/runwayml/resources/tasks.py`` ``TasksResource.delete``: "Tasks that are running,
+pending, or throttled can be canceled by invoking this method. Invoking this method for other
+tasks will delete them. The output data associated with a deleted task will be deleted ...
+Aborted and deleted tasks will not be able to be fetched again"): a DELETE cancels a task
+still going and deletes a finished one with its output; either way the API forgets it.
 """
 
 from __future__ import annotations
 
-import itertools
+import math
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from airflow_provider_runway.credits import estimate_credits
+from airflow_provider_runway.emulator.clock import Clock, OffsetClock
 from airflow_provider_runway.emulator.config import EmulatorConfig
-from airflow_provider_runway.models import RUNWAY
-from airflow_provider_runway.tasks import (
-    CANCELLED,
-    FAILED,
-    PENDING,
-    RUNNING,
-    SUCCEEDED,
-    THROTTLED,
-)
+from airflow_provider_runway.tasks import CANCELLED, FAILED, PENDING, RUNNING, SUCCEEDED, THROTTLED
 from airflow_provider_runway.tasks import TERMINAL_STATUSES as TERMINAL
 
-# CometAPI's outer envelope status for each Runway status (PENDING is split, see _outer_status).
-OUTER_STATUS = {
-    THROTTLED: "QUEUED",
-    RUNNING: "IN_PROGRESS",
-    SUCCEEDED: "SUCCESS",
-    FAILED: "FAILURE",
-    CANCELLED: "FAILURE",
-}
 SAFETY_CODE = "SAFETY.INPUT.TEXT"
 SAFETY_MESSAGE = "Your prompt text was flagged by our content moderation system. Please revise it and try again."
-CANCEL_MESSAGE = "The task was cancelled."
-# Runway's published per-second credit prices (approximate; only for creditBalance/cost realism).
-CREDITS_PER_SECOND = {"gen3a_turbo": 5, "gen4_turbo": 5, "gen4.5": 12, "veo3": 40, "veo3.1": 40, "veo3.1_fast": 15}
+# What a task costs when the catalog has no price for it (an unknown model): 5 s x 5 credits/s.
+UNPRICED_CREDITS = 25
 DAY = 86_400.0
 MAX_POLL_TIMES = 10_000  # per task; the count keeps going
+# Ties between end events go to the one listed first (a cancel at the very moment a task
+# finishes leaves it finished, as the cancel arrives too late).
+_END_ORDER = {SUCCEEDED: 0, FAILED: 1, CANCELLED: 2}
 
-Clock = Callable[[], float]
+
+class TaskStateError(ValueError):
+    """The command does not apply to the task in its current status (e.g. completing a FAILED task)."""
+
+
+def default_failure_message(code: str) -> str:
+    """A ``failure`` text in the spirit of Runway's for a failure code (task-failures page)."""
+    if code in (SAFETY_CODE, "INPUT_PREPROCESSING.SAFETY.TEXT"):
+        return SAFETY_MESSAGE
+    if code.startswith("SAFETY."):
+        return "The task was rejected by our content moderation system."
+    if code.startswith("INTERNAL.BAD_OUTPUT"):
+        return "The generated output was rejected by our internal quality checks."
+    if code.startswith("ASSET."):
+        return "An input asset could not be used."
+    return "An internal error occurred while processing the task."
 
 
 def iso_z(ts: float) -> str:
@@ -61,10 +73,11 @@ def iso_z(ts: float) -> str:
 
 @dataclass(eq=False)
 class Task:
-    """One image-to-video task and the times that determine its status."""
+    """One generation task and the times that determine its status."""
 
     id: str
     flavor: str
+    endpoint: str
     body: dict[str, Any]
     created_at: float
     created_iso: str
@@ -72,11 +85,15 @@ class Task:
     eligible_at: float
     credits: int
     fail_at: float | None = None
+    failure_code: str | None = None
+    failure_message: str | None = None
     cancel_at: float | None = None
     cancel_source: str | None = None
     started_at: float | None = None
     done_at: float | None = None
     deleted: bool = False
+    # What the emulator could not emulate faithfully, shown in the task object ("emulator": {...}).
+    notes: dict[str, str] = field(default_factory=dict)
     poll_count: int = 0
     poll_times: list[float] = field(default_factory=list)
 
@@ -84,19 +101,26 @@ class Task:
     def model(self) -> str:
         return str(self.body.get("model", ""))
 
+    def ending(self) -> tuple[str, float] | None:
+        """(terminal status, when) of the first end event scheduled, whenever it is."""
+        best: tuple[str, float] | None = None
+        for status, at in ((SUCCEEDED, self.done_at), (FAILED, self.fail_at), (CANCELLED, self.cancel_at)):
+            if at is not None and (best is None or (at, _END_ORDER[status]) < (best[1], _END_ORDER[best[0]])):
+                best = (status, at)
+        return best
+
     def slot_end(self) -> float:
         """When this started task frees its concurrency slot."""
-        assert self.started_at is not None and self.done_at is not None
-        if self.cancel_at is not None and self.cancel_at < self.done_at:
-            return max(self.cancel_at, self.started_at)
-        return self.done_at
+        assert self.started_at is not None
+        ending = self.ending()
+        return self.started_at if ending is None else max(ending[1], self.started_at)
 
 
 class EmulatorState:
     """All tasks and counters; owned by one thread (the server's event loop)."""
 
     def __init__(self, config: EmulatorConfig | None = None, clock: Clock = time.time) -> None:
-        self.clock = clock
+        self.clock = OffsetClock(clock)
         self.config = config or EmulatorConfig()
         self._reset_data()
 
@@ -108,20 +132,18 @@ class EmulatorState:
         self.creates: list[dict[str, Any]] = []
         self.create_attempts = 0
         self.cancels: list[dict[str, Any]] = []
+        self.deletes: list[dict[str, Any]] = []
+        self.admin_actions: list[dict[str, Any]] = []
         self.faults_fired: list[dict[str, Any]] = []
         self.unknown_polls = 0
         self.requests_total = 0
-        self.request_log: deque[dict[str, Any]] = deque(maxlen=self.config.request_log_size)
 
     def reset(self, config: EmulatorConfig | None = None) -> None:
+        """Forget every task and counter and put the clock back to wall time."""
         if config is not None:
             self.config = config
+        self.clock.reset()
         self._reset_data()
-
-    def set_config(self, config: EmulatorConfig) -> None:
-        self.config = config
-        if self.request_log.maxlen != config.request_log_size:
-            self.request_log = deque(self.request_log, maxlen=config.request_log_size)
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -130,28 +152,32 @@ class EmulatorState:
         flavor: str,
         body: dict[str, Any],
         *,
+        endpoint: str = "image_to_video",
         throttle_extra: float = 0.0,
         cancel_after: float | None = None,
         path: str = "",
+        notes: Mapping[str, str] | None = None,
     ) -> Task:
         """Register a task for an already validated body."""
         now = self.clock()
         cfg = self.config
         pending_until = now + cfg.pending_seconds
-        duration = body.get("duration") if isinstance(body.get("duration"), int) else 5
+        estimate = estimate_credits(endpoint, body, flavor)
         task = Task(
             id=str(uuid.uuid4()),
             flavor=flavor,
+            endpoint=endpoint,
             body=body,
             created_at=now,
             created_iso=iso_z(now),
             pending_until=pending_until,
             eligible_at=pending_until + throttle_extra,
-            credits=CREDITS_PER_SECOND.get(str(body.get("model")), 5) * int(duration or 5),
+            credits=math.ceil(estimate.credits) if estimate.credits is not None else UNPRICED_CREDITS,
+            notes=dict(notes or {}),
         )
         text = body.get("promptText")
         if isinstance(text, str) and any(w.lower() in text.lower() for w in cfg.safety_words):
-            task.fail_at = pending_until
+            task.fail_at, task.failure_code, task.failure_message = pending_until, SAFETY_CODE, SAFETY_MESSAGE
         else:
             self._queue.append(task)
         if cancel_after is not None:
@@ -160,7 +186,7 @@ class EmulatorState:
         self.creates.append({"task_id": task.id, "flavor": flavor, "at": now, "model": task.model, "path": path})
         return task
 
-    def advance(self, now: float) -> None:
+    def catch_up(self, now: float) -> None:
         """Start queued tasks (FIFO) whose slot has freed up by ``now``."""
         queue, limit = self._queue, self.config.max_concurrency
         while queue:
@@ -168,8 +194,9 @@ class EmulatorState:
             candidate = max(head.eligible_at, self._last_start)
             ends = sorted(e for e in (t.slot_end() for t in self._running) if e > candidate)
             start = candidate if len(ends) < limit else ends[len(ends) - limit]
-            if head.cancel_at is not None and head.cancel_at <= start and head.cancel_at <= now:
-                queue.popleft()  # cancelled while waiting: never occupies a slot
+            ending = head.ending()
+            if ending is not None and ending[1] <= start and ending[1] <= now:
+                queue.popleft()  # cancelled or failed while waiting: never occupies a slot
                 continue
             if start > now:
                 break
@@ -182,34 +209,24 @@ class EmulatorState:
             self._running = [t for t in self._running if t.slot_end() > now]
 
     def status(self, task: Task, now: float) -> tuple[str, float | None]:
-        """(status, progress) at ``now``; call ``advance(now)`` first."""
-        cancel_at = task.cancel_at
-        if task.started_at is None or task.done_at is None:
-            if cancel_at is not None and cancel_at <= now and (task.fail_at is None or cancel_at < task.fail_at):
-                return CANCELLED, None
-            if task.fail_at is not None:
-                return (FAILED, None) if now >= task.fail_at else (PENDING, None)
-            return (PENDING, None) if now < task.pending_until else (THROTTLED, None)
-        if cancel_at is not None and cancel_at < task.done_at and now >= cancel_at:
-            return CANCELLED, None
-        if now >= task.done_at:
-            return SUCCEEDED, None
-        span = task.done_at - task.started_at
-        return RUNNING, round(min(max((now - task.started_at) / span, 0.0), 1.0), 3)
+        """(status, progress) at ``now``; call ``catch_up(now)`` first."""
+        ending = task.ending()
+        if ending is not None and ending[1] <= now:
+            return ending[0], None
+        if task.started_at is not None and task.done_at is not None:
+            span = task.done_at - task.started_at
+            return RUNNING, round(min(max((now - task.started_at) / span, 0.0), 1.0), 3)
+        return (PENDING, None) if now < task.pending_until else (THROTTLED, None)
 
     def status_now(self, task: Task) -> tuple[str, float | None]:
         now = self.clock()
-        self.advance(now)
+        self.catch_up(now)
         return self.status(task, now)
 
     def finished_at(self, task: Task, status: str) -> float | None:
-        if status == CANCELLED:
-            return task.cancel_at
-        if status == FAILED:
-            return task.fail_at
-        if status == SUCCEEDED:
-            return task.done_at
-        return None
+        """When the task reached ``status``, if that is a terminal status."""
+        ending = task.ending()
+        return ending[1] if ending is not None and ending[0] == status else None
 
     def lookup(self, task_id: str, flavor: str) -> Task | None:
         """The task as the given flavor's API sees it (other flavor's and deleted ones are unknown)."""
@@ -222,10 +239,12 @@ class EmulatorState:
         """CometAPI only: false during the task_not_exist window right after create."""
         return now >= task.created_at + self.config.not_visible_seconds
 
+    # -- commands ----------------------------------------------------------------------------
+
     def cancel(self, task: Task, source: str) -> str:
-        """Cancel a non-terminal task now; returns the status it had before."""
+        """Cancel a task still going; returns the status it had before (a finished task is kept)."""
         now = self.clock()
-        self.advance(now)
+        self.catch_up(now)
         before, _ = self.status(task, now)
         if before not in TERMINAL:
             task.cancel_at, task.cancel_source = now, source
@@ -233,10 +252,42 @@ class EmulatorState:
         return before
 
     def delete(self, task: Task, source: str = "api") -> str:
-        """Runway's DELETE: cancel if still going, then hide the task from the API."""
+        """Runway's DELETE: cancel a task still going, delete a finished one and its output."""
         before = self.cancel(task, source)
         task.deleted = True
+        finished = before in TERMINAL
+        self.deletes.append({"task_id": task.id, "at": self.clock(), "status_before": before, "finished": finished})
         return before
+
+    def complete(self, task: Task) -> str:
+        """Finish a task now with SUCCEEDED, whatever its schedule; returns the status before."""
+        now, before = self._unfinished(task, "complete")
+        if task.started_at is None:
+            task.started_at = now
+        task.done_at = now
+        self.admin_actions.append({"task_id": task.id, "at": now, "action": "complete", "status_before": before})
+        return before
+
+    def fail(self, task: Task, code: str, message: str) -> str:
+        """Fail a task now with a Runway failure code and message; returns the status before."""
+        now, before = self._unfinished(task, "fail")
+        task.fail_at, task.failure_code, task.failure_message = now, code, message
+        self.admin_actions.append(
+            {"task_id": task.id, "at": now, "action": "fail", "status_before": before, "failure_code": code}
+        )
+        return before
+
+    def _unfinished(self, task: Task, action: str) -> tuple[float, str]:
+        now = self.clock()
+        self.catch_up(now)
+        before, _ = self.status(task, now)
+        if before in TERMINAL or task.deleted:
+            raise TaskStateError(f"cannot {action} task {task.id}: it is already {before}")
+        if task in self._queue:
+            self._queue.remove(task)  # ends before it ever takes a slot
+        return now, before
+
+    # -- accounting --------------------------------------------------------------------------
 
     def record_poll(self, task: Task, now: float) -> None:
         task.poll_count += 1
@@ -249,130 +300,9 @@ class EmulatorState:
     def daily_creates(self, now: float) -> int:
         return sum(1 for c in self.creates if c["at"] > now - DAY)
 
+    def charged(self, task: Task, status: str) -> int:
+        """Credits a task costs: all of them, unless it was cancelled before it ever ran (refunded)."""
+        return 0 if status == CANCELLED and task.started_at is None else task.credits
+
     def credits_spent(self, now: float) -> int:
-        spent = 0
-        for task in self.tasks.values():
-            status, _ = self.status(task, now)
-            # Cancelled before it ever ran: fully refunded, as Runway does.
-            if not (status == CANCELLED and task.started_at is None):
-                spent += task.credits
-        return spent
-
-    # -- wire shapes -------------------------------------------------------------------------
-
-    def bare(self, task: Task, now: float, output_url: Callable[[Task], str]) -> dict[str, Any]:
-        """The Runway task object at ``now`` (call ``advance`` first)."""
-        status, progress = self.status(task, now)
-        out: dict[str, Any] = {"id": task.id, "status": status, "createdAt": task.created_iso}
-        if status == RUNNING:
-            out["progress"] = progress
-        elif status == SUCCEEDED:
-            out["output"] = [output_url(task)]
-        elif status == FAILED:
-            out["failure"], out["failureCode"] = SAFETY_MESSAGE, SAFETY_CODE
-        if task.flavor == RUNWAY:
-            # Runway's own API also reports cost; CometAPI's inner object does not.
-            if status in TERMINAL:
-                charged = 0 if status == CANCELLED and task.started_at is None else task.credits
-                out["cost"] = {"credits": charged}
-            else:
-                out["estimatedCost"] = {"credits": task.credits}
-        return out
-
-    def wrapped(self, bare: dict[str, Any], task: Task, now: float) -> dict[str, Any]:
-        """CometAPI's envelope around a bare task (whose status may be a fault's unknown value)."""
-        status = bare["status"]
-        if status == PENDING:
-            # Seen both: SUBMITTED just after create, QUEUED a moment later.
-            outer = "SUBMITTED" if now < task.created_at + self.config.pending_seconds / 2 else "QUEUED"
-        else:
-            outer = OUTER_STATUS.get(status, status)
-        percent = {SUCCEEDED: 100, RUNNING: int(100 * (bare.get("progress") or 0.0))}.get(status, 0)
-        finished = self.finished_at(task, status) if status in TERMINAL else None
-        data: dict[str, Any] = {
-            "task_id": task.id,
-            "action": "IMAGE_TO_VIDEO",
-            "status": outer,
-            "fail_reason": bare.get("failure") or (CANCEL_MESSAGE if status == CANCELLED else ""),
-            "submit_time": int(task.created_at),
-            "start_time": int(task.started_at) if task.started_at is not None and task.started_at <= now else 0,
-            "finish_time": int(finished) if finished is not None else 0,
-            "progress": f"{percent}%",
-            "data": bare,
-        }
-        if status == SUCCEEDED:
-            data["result_url"] = bare["output"][0]
-        return {"code": "success", "message": "", "data": data}
-
-    # -- accounting --------------------------------------------------------------------------
-
-    def stats(self) -> dict[str, Any]:
-        now = self.clock()
-        self.advance(now)
-        tasks: dict[str, Any] = {}
-        polls: dict[str, Any] = {}
-        counts: dict[str, int] = {}
-        active: list[str] = []
-        cancels = list(self.cancels)
-        for task in self.tasks.values():
-            status, progress = self.status(task, now)
-            counts[status] = counts.get(status, 0) + 1
-            if status not in TERMINAL:
-                active.append(task.id)
-            if status == CANCELLED and task.cancel_source == "fault":
-                cancels.append({"task_id": task.id, "at": task.cancel_at, "source": "fault", "status_before": None})
-            tasks[task.id] = {
-                "status": status,
-                "flavor": task.flavor,
-                "model": task.model,
-                "created_at": task.created_at,
-                "started_at": task.started_at if task.started_at is not None and task.started_at <= now else None,
-                "finished_at": self.finished_at(task, status),
-                "progress": progress,
-                "deleted": task.deleted,
-                "cancel_source": task.cancel_source if status == CANCELLED else None,
-                "failure_code": SAFETY_CODE if status == FAILED else None,
-                "polls": task.poll_count,
-            }
-            if task.poll_count:
-                polls[task.id] = {
-                    "count": task.poll_count,
-                    "times": list(task.poll_times),
-                    "min_interval": _min_interval(task.poll_times),
-                }
-        fired: dict[str, int] = {}
-        for item in self.faults_fired:
-            fired[item["kind"]] = fired.get(item["kind"], 0) + 1
-        return {
-            "now": now,
-            "requests_total": self.requests_total,
-            # attempts: create requests that reached the emulator, refused ones included
-            "creates": {"count": len(self.creates), "attempts": self.create_attempts, "items": list(self.creates)},
-            "polls": {
-                "count": sum(t.poll_count for t in self.tasks.values()),
-                "unknown_ids": self.unknown_polls,
-                "by_task": polls,
-            },
-            "cancels": {"count": len(cancels), "items": sorted(cancels, key=lambda c: c["at"] or 0.0)},
-            "faults_fired": {"count": len(self.faults_fired), "by_kind": fired, "items": list(self.faults_fired)},
-            "status_counts": counts,
-            "active_tasks": active,
-            "tasks": tasks,
-        }
-
-
-def _min_interval(times: Iterable[float]) -> float | None:
-    seq = list(times)
-    if len(seq) < 2:
-        return None
-    return min(b - a for a, b in itertools.pairwise(seq))
-
-
-def input_image(body: Mapping[str, Any]) -> str | None:
-    """The URI of the (first) prompt image in a validated body."""
-    value = body.get("promptImage")
-    if isinstance(value, list):
-        frames = [f for f in value if isinstance(f, Mapping)]
-        first = next((f for f in frames if f.get("position") == "first"), frames[0] if frames else None)
-        return str(first["uri"]) if first is not None else None
-    return value if isinstance(value, str) else None
+        return sum(self.charged(task, self.status(task, now)[0]) for task in self.tasks.values())

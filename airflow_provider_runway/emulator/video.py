@@ -1,12 +1,18 @@
-"""Real, playable MP4s for the local emulator, made from each task's input image.
+"""Real, playable media for the local emulator, made from each task's input image.
 
-Runway returns an MP4 URL for every finished task. The emulator serves a genuine H.264 file
-(yuv420p, ``+faststart``) instead of a placeholder, so that downstream tasks which download,
-probe or transcode the output exercise real media, without paying for a real generation.
+Runway returns an MP4 URL for every finished video task (PNG for image tasks). The emulator
+serves a genuine H.264 file (yuv420p, ``+faststart``) or PNG instead of a placeholder file, so
+that downstream tasks which download, probe or transcode the output exercise real media,
+without paying for a real generation.
 
-The video is deliberately small (longer side 320 px, 10 fps, fast x264 preset, one thread)
-so that one render takes well under a second or two of CPU: the emulator must stay cheap in
-tests. A slow zoom and pan makes it look like a video rather than a still.
+The video is deliberately small (longer side 320 px, in the requested ratio, 10 fps, fast x264
+preset, one thread) so that one render takes well under a second or two of CPU: the emulator
+must stay cheap in tests. A slow zoom and pan makes it look like a video rather than a still.
+
+When the input could not be used as given (a remote URL the emulator does not fetch), the
+picture is a magenta-and-black checkerboard with a caption: impossible to mistake for a
+real result. The caption needs a font (ffmpeg's drawtext via fontconfig); without one the
+checkerboard alone marks it.
 
 ffmpeg comes from the optional ``video`` extra (``imageio-ffmpeg``, which bundles a static
 binary). It is imported lazily, so importing this module costs nothing without the extra.
@@ -31,7 +37,13 @@ ZOOM = 0.12  # total zoom over the clip: gentle enough to look like a slow camer
 _OVERSAMPLE = 3
 _TIMEOUT_S = 60.0
 _GRID = 6  # the generated picture is a tiny colour grid that ffmpeg smooths when scaling up
+_CHECKER_SQUARES, _CHECKER_PX = 8, 16
 _RATIO = re.compile(r"^\s*(\d{1,6})\s*:\s*(\d{1,6})\s*$")
+_MP4_ARGS = [
+    "-an", "-c:v", "libx264", "-preset", "veryfast", "-crf", "28", "-profile:v", "main",
+    "-pix_fmt", "yuv420p", "-x264-params", "threads=1:log-level=error", "-movflags", "+faststart", "-f", "mp4",
+]  # fmt: skip
+_PNG_ARGS = ["-frames:v", "1", "-f", "image2", "-c:v", "png"]
 
 
 class VideoUnavailableError(RuntimeError):
@@ -82,33 +94,58 @@ def generated_picture(label: str) -> bytes:
     return b"P6\n%d %d\n255\n" % (_GRID, _GRID) + bytes(pixels)
 
 
-def _filtergraph(width: int, height: int, frames: int) -> str:
+def placeholder_picture() -> bytes:
+    """A magenta-and-black checkerboard PPM: the universal "this is not your picture" mark."""
+    side = _CHECKER_SQUARES * _CHECKER_PX
+    row_pixels = []
+    for y in range(side):
+        row = bytearray()
+        for x in range(side):
+            magenta = (x // _CHECKER_PX + y // _CHECKER_PX) % 2 == 0
+            row += b"\xff\x00\xff" if magenta else b"\x00\x00\x00"
+        row_pixels.append(bytes(row))
+    return b"P6\n%d %d\n255\n" % (side, side) + b"".join(row_pixels)
+
+
+def _caption_filters(caption: str, width: int) -> list[str]:
+    """drawtext, one filter per line, centred on a dark band."""
+    size = max(8, width // 14)
+    lines = [part.strip() for part in caption.split(" - ")]
+    filters = []
+    for index, line in enumerate(lines):
+        offset = f"(h-{len(lines)}*(th+6))/2+{index}*(th+6)"
+        filters.append(
+            f"drawtext=text='{line}':fontcolor=white:fontsize={size}:box=1:boxcolor=black@0.8:boxborderw=3"
+            f":x=(w-tw)/2:y={offset}"
+        )
+    return filters
+
+
+def _filtergraph(width: int, height: int, frames: int, *, crisp: bool, caption: str | None) -> str:
     """Cover-crop to the target ratio, then a slow zoom-in while drifting left to right."""
     big_w, big_h = width * _OVERSAMPLE, height * _OVERSAMPLE
     last = max(frames - 1, 1)
-    return ",".join(
-        [
-            "trim=end_frame=1",  # animated GIFs or videos: keep the first frame only
-            f"scale={big_w}:{big_h}:force_original_aspect_ratio=increase:flags=bicubic",
-            f"crop={big_w}:{big_h}",
-            f"zoompan=z='1+{ZOOM}*on/{last}'"
-            f":x='(iw-iw/zoom)*(0.25+0.5*on/{last})':y='(ih-ih/zoom)/2'"
-            f":d={frames}:s={width}x{height}:fps={FPS}",
-            "format=yuv420p",
-        ]
-    )
+    steps = [
+        "trim=end_frame=1",  # animated GIFs or videos: keep the first frame only
+        f"scale={big_w}:{big_h}:force_original_aspect_ratio=increase:flags={'neighbor' if crisp else 'bicubic'}",
+        f"crop={big_w}:{big_h}",
+        f"zoompan=z='1+{ZOOM}*on/{last}'"
+        f":x='(iw-iw/zoom)*(0.25+0.5*on/{last})':y='(ih-ih/zoom)/2'"
+        f":d={frames}:s={width}x{height}:fps={FPS}",
+    ]
+    if caption:
+        steps += _caption_filters(caption, width)
+    steps.append("format=yuv420p")
+    return ",".join(steps)
 
 
-def _encode(ffmpeg: str, image: bytes, width: int, height: int, frames: int) -> tuple[bytes | None, str]:
-    """Run ffmpeg once; return the MP4 bytes (or None and ffmpeg's complaint)."""
+def _run_ffmpeg(ffmpeg: str, image: bytes, graph: str, output_args: list[str]) -> tuple[bytes | None, str]:
+    """Run ffmpeg once; return the output bytes (or None and ffmpeg's complaint)."""
     with tempfile.TemporaryDirectory(prefix="runway-emulator-") as tmp:
-        out = Path(tmp) / "out.mp4"  # faststart rewrites the file, so it must be seekable
+        out = Path(tmp) / "out"  # faststart rewrites the file, so it must be seekable
         cmd = [ffmpeg, "-hide_banner", "-loglevel", "error", "-nostats"]
         cmd += ["-threads", "1", "-filter_threads", "1"]  # light: the emulator shares the CPU
-        cmd += ["-i", "pipe:0", "-vf", _filtergraph(width, height, frames), "-frames:v", str(frames), "-an"]
-        cmd += ["-c:v", "libx264", "-preset", "veryfast", "-crf", "28", "-profile:v", "main"]
-        cmd += ["-pix_fmt", "yuv420p", "-x264-params", "threads=1:log-level=error"]
-        cmd += ["-movflags", "+faststart", "-f", "mp4", "-y", str(out)]
+        cmd += ["-i", "pipe:0", "-vf", graph, *output_args, "-y", str(out)]
         try:
             proc = subprocess.run(cmd, input=image, capture_output=True, timeout=_TIMEOUT_S, check=False)
         except subprocess.TimeoutExpired as exc:
@@ -121,10 +158,51 @@ def _encode(ffmpeg: str, image: bytes, width: int, height: int, frames: int) -> 
         return out.read_bytes(), complaint
 
 
-def render_mp4(image: bytes | None, *, label: str, ratio: str, duration_s: float) -> bytes:
+def _ffmpeg() -> str:
+    try:
+        import imageio_ffmpeg
+    except ImportError as exc:
+        raise VideoUnavailableError(
+            "MP4 rendering needs the optional 'video' extra: pip install 'airflow-provider-runway[video]'"
+        ) from exc
+    try:
+        exe: str = imageio_ffmpeg.get_ffmpeg_exe()
+    except RuntimeError as exc:
+        raise VideoUnavailableError(f"imageio-ffmpeg found no ffmpeg binary: {exc}") from exc
+    return exe
+
+
+def _render(
+    image: bytes | None, label: str, width: int, height: int, frames: int, caption: str | None, output_args: list[str]
+) -> bytes:
+    """The input image if ffmpeg decodes it, else the generated (or placeholder) picture."""
+    ffmpeg = _ffmpeg()
+    if image:
+        data, complaint = _run_ffmpeg(
+            ffmpeg, image, _filtergraph(width, height, frames, crisp=False, caption=None), output_args
+        )
+        if data is not None:
+            return data
+        # The bytes are the client's; only their size is worth logging.
+        log.warning("Input image (%d bytes) could not be decoded; rendering a generated picture", len(image))
+        log.debug("ffmpeg said: %s", complaint)
+    picture = placeholder_picture() if caption else generated_picture(label)
+    graph = _filtergraph(width, height, frames, crisp=bool(caption), caption=caption)
+    data, complaint = _run_ffmpeg(ffmpeg, picture, graph, output_args)
+    if data is None and caption:
+        log.debug("caption not drawn (no font for drawtext?): %s", complaint)
+        graph = _filtergraph(width, height, frames, crisp=True, caption=None)
+        data, complaint = _run_ffmpeg(ffmpeg, picture, graph, output_args)
+    if data is None:
+        raise VideoUnavailableError(f"ffmpeg failed to encode: {complaint}")
+    return data
+
+
+def render_mp4(image: bytes | None, *, label: str, ratio: str, duration_s: float, caption: str | None = None) -> bytes:
     """Encode an H.264 MP4 from image bytes (any format ffmpeg decodes: JPEG, PNG, WebP, GIF...).
 
-    image=None or undecodable bytes -> a generated picture instead (deterministic from `label`).
+    image=None or undecodable bytes -> a generated picture instead (deterministic from `label`);
+    with a ``caption`` (the input could not be used) -> the captioned placeholder checkerboard.
     ratio is "W:H" like "1280:720". Blocking and CPU-bound; callers run it in a thread.
     Raises ValueError for a malformed ratio or duration, VideoUnavailableError when the
     ``video`` extra is missing or ffmpeg cannot produce a file even from the generated picture.
@@ -133,25 +211,13 @@ def render_mp4(image: bytes | None, *, label: str, ratio: str, duration_s: float
     if not (math.isfinite(duration_s) and duration_s > 0):
         raise ValueError(f"duration_s must be a positive number, got {duration_s!r}")
     frames = max(1, round(duration_s * FPS))
-    try:
-        import imageio_ffmpeg
-    except ImportError as exc:
-        raise VideoUnavailableError(
-            "MP4 rendering needs the optional 'video' extra: pip install 'airflow-provider-runway[video]'"
-        ) from exc
-    try:
-        ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
-    except RuntimeError as exc:
-        raise VideoUnavailableError(f"imageio-ffmpeg found no ffmpeg binary: {exc}") from exc
+    return _render(image, label, width, height, frames, caption, ["-frames:v", str(frames), *_MP4_ARGS])
 
-    if image:
-        video, complaint = _encode(ffmpeg, image, width, height, frames)
-        if video is not None:
-            return video
-        # The bytes are the client's; only their size is worth logging.
-        log.warning("Input image (%d bytes) could not be decoded; rendering a generated picture", len(image))
-        log.debug("ffmpeg said: %s", complaint)
-    video, complaint = _encode(ffmpeg, generated_picture(label), width, height, frames)
-    if video is None:
-        raise VideoUnavailableError(f"ffmpeg failed to encode the video: {complaint}")
-    return video
+
+def render_png(image: bytes | None, *, label: str, ratio: str, caption: str | None = None) -> bytes:
+    """One PNG frame in the requested ratio (longer side 320), for image-producing endpoints.
+
+    Same picture rules as ``render_mp4``; blocking, callers run it in a thread.
+    """
+    width, height = output_size(ratio)
+    return _render(image, label, width, height, 1, caption, _PNG_ARGS)

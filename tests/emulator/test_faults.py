@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from airflow_provider_runway.emulator import EmulatorAdminError, EmulatorHandle
-from tests.emulator.conftest import COMET, RUNWAY, comet_body, headers, runway_body
+from tests.emulator.support import COMET, RUNWAY, comet_body, headers, runway_body
 
 pytestmark = pytest.mark.integration
 

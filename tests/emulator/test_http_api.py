@@ -12,7 +12,7 @@ import pytest
 
 from airflow_provider_runway.emulator import EmulatorAdminError, EmulatorHandle
 from airflow_provider_runway.emulator.pytest_plugin import TEST_API_KEY
-from tests.emulator.conftest import COMET, IMAGE, RUNWAY, comet_body, headers, runway_body, wait_for
+from tests.emulator.support import COMET, IMAGE, RUNWAY, comet_body, headers, runway_body, wait_for
 
 if TYPE_CHECKING:
     import requests
@@ -133,6 +133,33 @@ def test_delete_cancels_then_404_on_runway(runway_emulator: EmulatorHandle, http
     stats = runway_emulator.stats()
     assert stats["tasks"][task_id]["status"] == "CANCELLED"
     assert stats["cancels"]["items"][0]["source"] == "api"
+
+
+@pytest.mark.parametrize("prefix", [RUNWAY, COMET])
+def test_delete_of_a_finished_task_deletes_it_and_its_output(
+    runway_emulator: EmulatorHandle, http: requests.Session, prefix: str
+) -> None:
+    runway_emulator.configure(not_visible_seconds=0, comet_poll_shape="bare")
+    task_id = create(http, runway_emulator, prefix, runway_body() if prefix == RUNWAY else comet_body())
+    runway_emulator.complete(task_id)
+    output = poll(http, runway_emulator, prefix, task_id).json()["output"][0]
+    assert http.delete(runway_emulator.url(f"{prefix}/tasks/{task_id}"), headers=headers()).status_code == 204
+    gone = poll(http, runway_emulator, prefix, task_id)
+    assert gone.status_code == (404 if prefix == RUNWAY else 400)  # CometAPI: task_not_exist
+    assert http.get(output).status_code == 404
+    stats = runway_emulator.stats()
+    assert stats["deletes"]["count"] == 1 and stats["deletes"]["finished"] == 1
+    assert stats["tasks"][task_id]["status"] == "SUCCEEDED" and stats["tasks"][task_id]["deleted"]
+
+
+def test_delete_of_a_running_task_is_not_a_finished_delete(
+    runway_emulator: EmulatorHandle, http: requests.Session
+) -> None:
+    task_id = create(http, runway_emulator, RUNWAY, runway_body())
+    assert http.delete(runway_emulator.url(f"/v1/tasks/{task_id}"), headers=headers()).status_code == 204
+    deletes = runway_emulator.stats()["deletes"]
+    assert (deletes["count"], deletes["finished"]) == (1, 0)
+    assert deletes["items"][0]["status_before"] in ("PENDING", "RUNNING")
 
 
 def test_cometapi_delete_supported_or_405(runway_emulator: EmulatorHandle, http: requests.Session) -> None:

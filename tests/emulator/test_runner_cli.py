@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import select
@@ -9,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -16,7 +18,7 @@ import requests
 from airflow_provider_runway.emulator import EmulatorConfig, EmulatorHandle, run_emulator
 from airflow_provider_runway.emulator.cli import build_parser, config_from_args
 from airflow_provider_runway.emulator.pytest_plugin import CONN_ENV, TEST_API_KEY, RunwayTestConnection
-from tests.emulator.conftest import RUNWAY, headers, runway_body
+from tests.emulator.support import RUNWAY, headers, runway_body
 
 pytestmark = pytest.mark.integration
 
@@ -25,6 +27,7 @@ def test_cli_flags_build_config_and_faults() -> None:
     args = build_parser().parse_args(
         [
             "--port", "0", "--generation-seconds", "1.5", "--comet-poll-shape", "bare", "--no-comet-delete",
+            "--comet-failure-detail", "reason_only",
             "--safety-word", "bad", "--safety-word", "worse", "--output-ttl", "60", "--max-concurrency", "3",
             "--rate-limit", "2", "--retry-after", "5", "--server-error", "3", "--server-error-status", "502",
             "--server-error-route", "poll", "--conn-reset", "1", "--conn-reset-when", "after",
@@ -35,6 +38,7 @@ def test_cli_flags_build_config_and_faults() -> None:
     config = config_from_args(args)
     assert (config.port, config.generation_seconds, config.comet_poll_shape) == (0, 1.5, "bare")
     assert (config.comet_delete_supported, config.safety_words) == (False, ("bad", "worse"))
+    assert config.comet_failure_detail == "reason_only"
     assert (config.output_ttl_seconds, config.max_concurrency) == (60, 3)
     assert config.faults == {
         "rate_limit": {"count": 2, "retry_after": 5.0},
@@ -103,8 +107,7 @@ def test_module_entry_point_help() -> None:
 
 def test_emulator_and_plugin_never_import_airflow() -> None:
     code = (
-        "import sys, airflow_provider_runway.emulator.pytest_plugin as p\n"
-        "assert 'airflow_provider_runway.emulator.runner' not in sys.modules, 'plugin import must stay cheap'\n"
+        "import sys, airflow_provider_runway.emulator.pytest_plugin\n"
         "from airflow_provider_runway.emulator import run_emulator\n"
         "with run_emulator() as emu: emu.stats()\n"
         "bad = sorted(m for m in sys.modules if m == 'airflow' or m.startswith('airflow.'))\n"
@@ -112,6 +115,30 @@ def test_emulator_and_plugin_never_import_airflow() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
+
+
+def test_pytest_plugin_is_opt_in() -> None:
+    # Installing the provider must not load the emulator into other projects' pytest runs.
+    plugins = {ep.value for ep in importlib.metadata.entry_points(group="pytest11")}
+    assert not any(value.startswith("airflow_provider_runway") for value in plugins), plugins
+
+
+def test_pytest_plugin_opt_in_with_p(tmp_path: Path) -> None:
+    (tmp_path / "test_user.py").write_text(
+        "def test_uses_fixture(runway_connection):\n"
+        "    assert runway_connection.emulator.stats()['creates']['count'] == 0\n"
+    )
+    base = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--rootdir", str(tmp_path), str(tmp_path)]
+    without = subprocess.run(base, capture_output=True, text=True, timeout=120, cwd=tmp_path)
+    assert without.returncode != 0 and "fixture 'runway_connection' not found" in without.stdout
+    opted_in = subprocess.run(
+        [*base, "-p", "airflow_provider_runway.emulator.pytest_plugin"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert opted_in.returncode == 0, opted_in.stdout + opted_in.stderr
 
 
 def test_run_emulator_in_a_subprocess() -> None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.emulator.conftest import IMAGE
+from tests.emulator.support import IMAGE
 
 if TYPE_CHECKING:
     from airflow_provider_runway.emulator import EmulatorHandle

@@ -7,17 +7,10 @@ from typing import Any
 import pytest
 
 from airflow_provider_runway.emulator.config import ConfigError, EmulatorConfig
-from airflow_provider_runway.emulator.state import (
-    CANCELLED,
-    FAILED,
-    PENDING,
-    RUNNING,
-    SAFETY_CODE,
-    SUCCEEDED,
-    THROTTLED,
-    EmulatorState,
-    Task,
-)
+from airflow_provider_runway.emulator.shapes import bare_task, wrapped_task
+from airflow_provider_runway.emulator.state import SAFETY_CODE, EmulatorState, Task, TaskStateError
+from airflow_provider_runway.emulator.stats import emulator_stats
+from airflow_provider_runway.tasks import CANCELLED, FAILED, PENDING, RUNNING, SUCCEEDED, THROTTLED
 
 BODY = {"promptImage": "https://example.com/a.jpg", "model": "gen4_turbo", "ratio": "1280:720"}
 
@@ -58,7 +51,7 @@ def test_single_task_goes_pending_running_succeeded() -> None:
     assert state.status_now(task) == (RUNNING, 0.5)
     clock.tick(5.0)
     assert status(state, task) == SUCCEEDED
-    bare = state.bare(task, clock(), url)
+    bare = bare_task(state, task, clock(), url)
     assert bare["output"] == [url(task)]
     assert bare["createdAt"].endswith("Z") and "progress" not in bare
 
@@ -80,7 +73,7 @@ def test_schedule_is_replayed_when_nobody_polled_in_between() -> None:
     state, clock = make_state()
     tasks = [state.create("runway", dict(BODY)) for _ in range(3)]
     clock.tick(100.0)
-    state.advance(clock())
+    state.catch_up(clock())
     starts = [t.started_at for t in tasks]
     base = tasks[0].created_at
     assert starts == [pytest.approx(base + 1.0), pytest.approx(base + 11.0), pytest.approx(base + 21.0)]
@@ -103,7 +96,7 @@ def test_safety_word_fails_after_pending_without_using_a_slot() -> None:
     clock.tick(1.0)
     assert status(state, bad) == FAILED
     assert status(state, good) == RUNNING
-    bare = state.bare(bad, clock(), url)
+    bare = bare_task(state, bad, clock(), url)
     assert bare["failureCode"] == SAFETY_CODE and bare["failure"]
 
 
@@ -129,7 +122,7 @@ def test_cancel_while_throttled_never_runs_and_is_refunded() -> None:
     clock.tick(30.0)
     assert status(state, queued) == CANCELLED and queued.started_at is None
     assert status(state, first) == SUCCEEDED
-    assert state.bare(queued, clock(), url)["cost"] == {"credits": 0}
+    assert bare_task(state, queued, clock(), url)["cost"] == {"credits": 0}
     assert state.credits_spent(clock()) == first.credits
 
 
@@ -148,7 +141,7 @@ def test_scheduled_external_cancel() -> None:
     assert status(state, task) == RUNNING
     clock.tick(0.2)
     assert status(state, task) == CANCELLED
-    stats = state.stats()
+    stats = emulator_stats(state)
     assert stats["cancels"]["items"][0]["source"] == "fault"
     assert stats["tasks"][task.id]["cancel_source"] == "fault"
 
@@ -160,7 +153,7 @@ def test_delete_hides_the_task_from_its_flavor_only_view() -> None:
     assert state.lookup(task.id, "runway") is None  # the other API has never heard of it
     state.delete(task)
     assert state.lookup(task.id, "cometapi") is None
-    assert state.stats()["tasks"][task.id]["deleted"] is True
+    assert emulator_stats(state)["tasks"][task.id]["deleted"] is True
 
 
 def test_wrapped_envelope_maps_statuses() -> None:
@@ -169,8 +162,8 @@ def test_wrapped_envelope_maps_statuses() -> None:
 
     def outer() -> dict[str, Any]:
         now = clock()
-        state.advance(now)
-        return state.wrapped(state.bare(task, now, url), task, now)["data"]
+        state.catch_up(now)
+        return wrapped_task(state, bare_task(state, task, now, url), task, now)["data"]
 
     assert outer()["status"] == "SUBMITTED"
     clock.tick(1.5)
@@ -192,7 +185,7 @@ def test_stats_reports_polls_and_intervals() -> None:
     for _ in range(3):
         state.record_poll(task, clock())
         clock.tick(2.5)
-    stats = state.stats()
+    stats = emulator_stats(state)
     assert stats["creates"]["count"] == 1
     assert stats["polls"]["by_task"][task.id]["count"] == 3
     assert stats["polls"]["by_task"][task.id]["min_interval"] == pytest.approx(2.5)
@@ -208,3 +201,96 @@ def test_config_is_validated() -> None:
         EmulatorConfig().replace({"port": 1}, runtime=True)
     assert EmulatorConfig().replace({"safety_words": ["a", "b"]}).safety_words == ("a", "b")
     assert "secret" not in str(EmulatorConfig(api_key="secret").to_dict())
+
+
+def test_delete_cancels_a_running_task_and_deletes_a_finished_one() -> None:
+    state, clock = make_state(max_concurrency=2)
+    running, finished = state.create("runway", dict(BODY)), state.create("runway", dict(BODY))
+    clock.tick(1.0)
+    finished.done_at = clock()  # finished a moment ago
+    clock.tick(0.5)
+    assert (status(state, running), status(state, finished)) == (RUNNING, SUCCEEDED)
+    assert state.delete(running) == RUNNING
+    assert state.delete(finished) == SUCCEEDED
+    assert status(state, running) == CANCELLED and status(state, finished) == SUCCEEDED
+    assert state.lookup(running.id, "runway") is None and state.lookup(finished.id, "runway") is None
+    deletes = emulator_stats(state)["deletes"]
+    assert (deletes["count"], deletes["finished"]) == (2, 1)
+    assert [(d["task_id"], d["finished"]) for d in deletes["items"]] == [(running.id, False), (finished.id, True)]
+
+
+@pytest.mark.parametrize("when", [0.5, 2.0])  # PENDING, then RUNNING
+def test_complete_finishes_now_and_frees_the_slot(when: float) -> None:
+    state, clock = make_state()
+    task, queued = state.create("runway", dict(BODY)), state.create("runway", dict(BODY))
+    clock.tick(when)
+    before = status(state, task)
+    assert state.complete(task) == before
+    assert status(state, task) == SUCCEEDED
+    assert bare_task(state, task, clock(), url)["output"] == [url(task)]
+    clock.tick(1.0)  # the queued task takes the freed slot once its own PENDING is over
+    assert status(state, queued) == RUNNING
+    with pytest.raises(TaskStateError, match="already SUCCEEDED"):
+        state.complete(task)
+
+
+def test_complete_a_throttled_task_never_uses_a_slot() -> None:
+    state, clock = make_state()
+    first, throttled, third = (state.create("runway", dict(BODY)) for _ in range(3))
+    clock.tick(2.0)
+    assert status(state, throttled) == THROTTLED
+    state.complete(throttled)
+    assert status(state, throttled) == SUCCEEDED
+    clock.tick(9.0)  # first ends at t=11: the third task is next, not the completed one
+    assert (status(state, first), status(state, third)) == (SUCCEEDED, RUNNING)
+
+
+def test_fail_with_a_code_and_message() -> None:
+    state, clock = make_state()
+    task = state.create("runway", dict(BODY))
+    clock.tick(3.0)
+    assert state.fail(task, "INTERNAL.BAD_OUTPUT.CODE01", "bad output") == RUNNING
+    assert status(state, task) == FAILED
+    bare = bare_task(state, task, clock(), url)
+    assert (bare["failureCode"], bare["failure"]) == ("INTERNAL.BAD_OUTPUT.CODE01", "bad output")
+    assert bare["cost"] == {"credits": task.credits}
+    assert emulator_stats(state)["tasks"][task.id]["failure_code"] == "INTERNAL.BAD_OUTPUT.CODE01"
+    with pytest.raises(TaskStateError):
+        state.fail(task, "INTERNAL", "again")
+
+
+def test_fail_overrides_a_pending_safety_failure() -> None:
+    state, _clock = make_state(safety_words=("forbidden",))
+    task = state.create("runway", dict(BODY, promptText="forbidden"))
+    state.fail(task, "ASSET.INVALID", "unusable image")
+    assert bare_task(state, task, state.clock(), url)["failureCode"] == "ASSET.INVALID"
+
+
+def test_advancing_the_clock_moves_every_task_and_reset_restores_wall_time() -> None:
+    state, clock = make_state(max_concurrency=2)
+    tasks = [state.create("runway", dict(BODY)) for _ in range(2)]
+    state.clock.advance(11.0)
+    assert [status(state, t) for t in tasks] == [SUCCEEDED, SUCCEEDED]
+    assert state.clock() == clock() + 11.0
+    with pytest.raises(ValueError, match="forward"):
+        state.clock.advance(-1)
+    state.reset()
+    assert state.clock() == clock() and state.tasks == {}
+
+
+@pytest.mark.parametrize(
+    ("detail", "inner", "code"),
+    [("full", True, "SAFETY.INPUT.TEXT"), ("no_code", True, None), ("reason_only", False, None)],
+)
+def test_comet_failure_detail(detail: str, inner: bool, code: str | None) -> None:
+    state, clock = make_state(comet_failure_detail=detail, safety_words=("forbidden",))
+    task = state.create("cometapi", dict(BODY, promptText="forbidden"))
+    clock.tick(1.0)
+    bare = bare_task(state, task, clock(), url)
+    data = wrapped_task(state, bare, task, clock())["data"]
+    assert data["status"] == "FAILURE" and data["fail_reason"] == bare["failure"]
+    assert ("data" in data) is inner
+    assert bare.get("failureCode") == code
+    runway = state.create("runway", dict(BODY, promptText="forbidden"))
+    clock.tick(1.0)
+    assert bare_task(state, runway, clock(), url)["failureCode"] == SAFETY_CODE  # Runway always sends it

@@ -11,7 +11,6 @@ import re
 import struct
 import subprocess
 import sys
-import zlib
 from typing import TYPE_CHECKING
 
 import pytest
@@ -20,8 +19,11 @@ from airflow_provider_runway.emulator.video import (
     VideoUnavailableError,
     generated_picture,
     output_size,
+    placeholder_picture,
     render_mp4,
+    render_png,
 )
+from tests.emulator.support import first_frame_mean_rgb, frame_size, make_png, media_info
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -32,18 +34,6 @@ def ffmpeg() -> str:
     imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
     exe: str = imageio_ffmpeg.get_ffmpeg_exe()
     return exe
-
-
-def make_png(width: int, height: int, rgb: tuple[int, int, int], alpha: bool = False) -> bytes:
-    """A solid-colour PNG built with zlib and struct only (no Pillow in the test deps)."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-    pixel = bytes(rgb) + (b"\xff" if alpha else b"")
-    raw = b"".join(b"\x00" + pixel * width for _ in range(height))
-    header = struct.pack(">IIBBBBB", width, height, 8, 6 if alpha else 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
 
 
 def top_level_boxes(mp4: bytes) -> list[bytes]:
@@ -79,33 +69,6 @@ def duration_of(info: str) -> float:
     return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
 
 
-def first_frame_mean_rgb(ffmpeg: str, mp4: bytes, tmp_path: Path) -> tuple[float, float, float]:
-    path = tmp_path / "frame.mp4"
-    path.write_bytes(mp4)
-    raw = subprocess.run(
-        [
-            ffmpeg,
-            "-loglevel",
-            "error",
-            "-i",
-            str(path),
-            "-frames:v",
-            "1",
-            "-f",
-            "rawvideo",
-            "-pix_fmt",
-            "rgb24",
-            "-",
-        ],
-        capture_output=True,
-        timeout=60,
-        check=True,
-    ).stdout
-    assert raw and len(raw) % 3 == 0
-    count = len(raw) // 3
-    return (sum(raw[0::3]) / count, sum(raw[1::3]) / count, sum(raw[2::3]) / count)
-
-
 def assert_playable(ffmpeg: str, mp4: bytes, tmp_path: Path, size: tuple[int, int], duration_s: float) -> None:
     boxes = top_level_boxes(mp4)
     assert boxes[0] == b"ftyp"
@@ -113,7 +76,7 @@ def assert_playable(ffmpeg: str, mp4: bytes, tmp_path: Path, size: tuple[int, in
     info = probe(ffmpeg, mp4, tmp_path)
     assert "Video: h264" in info
     assert "yuv420p" in info
-    assert f"{size[0]}x{size[1]}" in info
+    assert frame_size(info) == size
     assert duration_of(info) == pytest.approx(duration_s, abs=0.15)
 
 
@@ -174,7 +137,7 @@ def test_png_becomes_playable_h264(ffmpeg: str, tmp_path: Path, ratio: str, dura
     mp4 = render_mp4(png, label="task-png", ratio=ratio, duration_s=duration)
     assert_playable(ffmpeg, mp4, tmp_path, output_size(ratio), duration)
     # The picture really came from the input image, not from the fallback.
-    red, green, blue = first_frame_mean_rgb(ffmpeg, mp4, tmp_path)
+    red, green, blue = first_frame_mean_rgb(ffmpeg, mp4)
     assert red > 180 and green < 70 and blue < 70
 
 
@@ -200,3 +163,31 @@ def test_truncated_png_falls_back(ffmpeg: str, tmp_path: Path) -> None:
     png = make_png(96, 64, (220, 30, 30))
     mp4 = render_mp4(png[:40], label="task-truncated", ratio="1280:720", duration_s=5)
     assert_playable(ffmpeg, mp4, tmp_path, (320, 180), 5)
+
+
+def test_placeholder_is_a_magenta_checkerboard() -> None:
+    picture = placeholder_picture()
+    header, _, pixels = picture.partition(b"255\n")
+    assert header.startswith(b"P6\n")
+    colours = {pixels[i : i + 3] for i in range(0, len(pixels), 3)}
+    assert colours == {b"\xff\x00\xff", b"\x00\x00\x00"}
+
+
+@pytest.mark.parametrize("ratio", ["1280:768", "768:1280"])
+def test_captioned_placeholder_video(ffmpeg: str, tmp_path: Path, ratio: str) -> None:
+    caption = "EMULATOR PLACEHOLDER - remote image not fetched"
+    mp4 = render_mp4(None, label="task-remote", ratio=ratio, duration_s=2, caption=caption)
+    assert_playable(ffmpeg, mp4, tmp_path, output_size(ratio), 2)
+    red, green, blue = first_frame_mean_rgb(ffmpeg, mp4)
+    assert red > 90 and blue > 90 and green < 60  # magenta and black, a little white caption
+    assert mp4 != render_mp4(None, label="task-remote", ratio=ratio, duration_s=2)  # not the plain gradient
+
+
+@pytest.mark.parametrize(("ratio", "size"), [("1280:720", (320, 180)), ("720:1280", (180, 320))])
+def test_png_output(ffmpeg: str, ratio: str, size: tuple[int, int]) -> None:
+    png = render_png(make_png(96, 64, (220, 30, 30)), label="task-image", ratio=ratio)
+    assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    info = media_info(ffmpeg, png, suffix=".png")
+    assert "Video: png" in info and frame_size(info) == size
+    red, green, blue = first_frame_mean_rgb(ffmpeg, png)
+    assert red > 180 and green < 70 and blue < 70
