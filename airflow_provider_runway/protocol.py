@@ -23,7 +23,15 @@ from airflow_provider_runway.errors import (
     RunwayTaskNotVisibleError,
 )
 from airflow_provider_runway.retry import parse_retry_after
-from airflow_provider_runway.tasks import PENDING, RUNNING, THROTTLED, decode_json, error_message, is_task_not_exist
+from airflow_provider_runway.tasks import (
+    PENDING,
+    RUNNING,
+    THROTTLED,
+    RunwayTask,
+    decode_json,
+    error_message,
+    is_task_not_exist,
+)
 
 IMAGE_TO_VIDEO = "image_to_video"
 _ENDPOINT = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -98,6 +106,20 @@ CANCELLABLE_STATUSES = frozenset({PENDING, THROTTLED, RUNNING})
 # What the GET before a cancel can see besides a status.
 NOT_VISIBLE = "NOT_VISIBLE"  # CometAPI's task_not_exist: created moments ago, not listed yet
 NOT_FOUND = "NOT_FOUND"  # 404: unknown or already deleted
+
+
+def observed_status(seen: RunwayTask | RunwayAPIError) -> str:
+    """What the GET before a cancel saw: a status, ``NOT_VISIBLE`` or ``NOT_FOUND``; other errors are raised.
+
+    A task whose state cannot be read is never deleted blindly.
+    """
+    if isinstance(seen, RunwayTaskNotVisibleError):
+        return NOT_VISIBLE
+    if isinstance(seen, RunwayTaskNotFoundError):
+        return NOT_FOUND
+    if isinstance(seen, RunwayAPIError):
+        raise seen
+    return seen.status
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseHook
@@ -33,10 +33,9 @@ from airflow_provider_runway.hooks import async_http, sync_http
 from airflow_provider_runway.models import RUNWAY, ValidatedBody, validate_body
 from airflow_provider_runway.protocol import (
     IMAGE_TO_VIDEO,
-    NOT_FOUND,
-    NOT_VISIBLE,
     decide_cancel,
     endpoint_path,
+    observed_status,
     parse_upload_slot,
     task_path,
     upload_body,
@@ -56,6 +55,21 @@ _RETRY_CANDIDATES = (RunwayAPIError, RunwayTransportError, MalformedResponseErro
 TEST_RETRY_POLICY = RetryPolicy(max_retries=0)
 TEST_CONNECT_TIMEOUT = 3.0
 _NO_SUCH_TASK = "00000000-0000-0000-0000-000000000000"
+
+
+def _caught(call: Callable[..., Any], *args: Any) -> Any:
+    """The call's result, or the API error it raised (the cancel steps decide what an error means)."""
+    try:
+        return call(*args)
+    except RunwayAPIError as err:
+        return err
+
+
+async def _acaught(call: Awaitable[Any]) -> Any:
+    try:
+        return await call
+    except RunwayAPIError as err:
+        return err
 
 
 class RunwayHook(BaseHook):
@@ -209,32 +223,24 @@ class RunwayHook(BaseHook):
         deletes any other task with its output (see ``protocol.decide_cancel``). A task whose
         state cannot be read is left alone (the error is raised).
         """
-        try:
-            seen = self.get_task(task_id).status
-        except RunwayTaskNotVisibleError:
-            seen = NOT_VISIBLE
-        except RunwayTaskNotFoundError:
-            seen = NOT_FOUND
-        if not self._log_cancel_decision(task_id, seen):
+        if not self._cancel_wanted(task_id, _caught(self.get_task, task_id)):
             return False
-        try:
-            self._request("DELETE", task_path(task_id))
-        except RunwayAPIError as err:
-            return self._cancel_declined(task_id, err)
-        self.log.info("Cancelled Runway task %s", task_id)
-        return True
+        return self._cancel_answered(task_id, _caught(self._request, "DELETE", task_path(task_id)))
 
-    def _log_cancel_decision(self, task_id: str, seen: str) -> bool:
-        decision = decide_cancel(task_id, seen)
+    def _cancel_wanted(self, task_id: str, seen: RunwayTask | RunwayAPIError) -> bool:
+        decision = decide_cancel(task_id, observed_status(seen))
         self.log.info("%s", decision.message)
         return decision.send_delete
 
-    def _cancel_declined(self, task_id: str, err: RunwayAPIError) -> bool:
-        """404/405/task_not_exist: nothing to cancel (or CometAPI cannot); anything else is an error."""
-        if err.status_code in (404, 405) or isinstance(err, RunwayTaskNotVisibleError):
-            self.log.warning("Runway task %s was not cancelled: %s", task_id, err)
+    def _cancel_answered(self, task_id: str, answer: Any) -> bool:
+        """404/405/task_not_exist: nothing to cancel (or CometAPI cannot); any other error is raised."""
+        if not isinstance(answer, RunwayAPIError):
+            self.log.info("Cancelled Runway task %s", task_id)
+            return True
+        if answer.status_code in (404, 405) or isinstance(answer, RunwayTaskNotVisibleError):
+            self.log.warning("Runway task %s was not cancelled: %s", task_id, answer)
             return False
-        raise err
+        raise answer
 
     def get_organization(self) -> dict[str, Any]:
         """Account details: credit balance and tier limits (``GET /v1/organization``). Runway flavor only."""
@@ -374,20 +380,9 @@ class RunwayHook(BaseHook):
 
     async def acancel_task(self, task_id: str) -> bool:
         """``cancel_task`` for the trigger: the same look-first rule, on the loop's shared session."""
-        try:
-            seen = (await self.aget_task(task_id)).status
-        except RunwayTaskNotVisibleError:
-            seen = NOT_VISIBLE
-        except RunwayTaskNotFoundError:
-            seen = NOT_FOUND
-        if not self._log_cancel_decision(task_id, seen):
+        if not self._cancel_wanted(task_id, await _acaught(self.aget_task(task_id))):
             return False
-        try:
-            await self._arequest("DELETE", task_path(task_id))
-        except RunwayAPIError as err:
-            return self._cancel_declined(task_id, err)
-        self.log.info("Cancelled Runway task %s", task_id)
-        return True
+        return self._cancel_answered(task_id, await _acaught(self._arequest("DELETE", task_path(task_id))))
 
     @staticmethod
     async def aclose() -> None:

@@ -39,6 +39,16 @@ def succeeded(runway_connection: RunwayTestConnection) -> str:
     return task_id
 
 
+@pytest.fixture
+def expired_url(runway_connection: RunwayTestConnection, succeeded: str) -> str:
+    """The task's output URL, signed to expire within a second, after it expired."""
+    runway_connection.emulator.configure(output_ttl_seconds=1)
+    [url] = RunwayHook(retry_policy=FAST).get_task(succeeded).output
+    time.sleep(2.1)  # the signature's expiry is a whole second
+    runway_connection.emulator.configure(output_ttl_seconds=600)  # fresh URLs live long enough to be used
+    return url
+
+
 def downloads(emulator: Any) -> list[dict[str, Any]]:
     return [r for r in emulator.requests() if r["path"].endswith(".mp4")]
 
@@ -70,16 +80,15 @@ def test_download_streams_to_an_object_storage_url(succeeded: str, tmp_path: Pat
 
 
 def test_an_expired_url_is_renewed_from_the_task_once(
-    runway_connection: RunwayTestConnection, succeeded: str, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+    runway_connection: RunwayTestConnection,
+    succeeded: str,
+    expired_url: str,
+    tmp_path: Path,
+    capfd: pytest.CaptureFixture[str],
 ) -> None:
     emulator = runway_connection.emulator
-    emulator.configure(output_ttl_seconds=1)
-    hook = RunwayHook(retry_policy=FAST)
-    [url] = hook.get_task(succeeded).output
-    time.sleep(2.1)  # the signed URL's expiry is a whole second
-    emulator.configure(output_ttl_seconds=600)  # the fresh URL lives long enough to be used
     emulator.clear_requests()
-    size = hook.download_output(url, str(tmp_path / "v.mp4"), runway_task_id=succeeded)
+    size = RunwayHook(retry_policy=FAST).download_output(expired_url, str(tmp_path / "v.mp4"), runway_task_id=succeeded)
     assert size == (tmp_path / "v.mp4").stat().st_size > 1000
     assert [r["status"] for r in downloads(emulator)] == [403, 200]
     assert_no_key_sent(downloads(emulator))
@@ -87,28 +96,17 @@ def test_an_expired_url_is_renewed_from_the_task_once(
     assert f"Output URL of Runway task {succeeded} answered 403; fetching a fresh one" in "".join(capfd.readouterr())
 
 
-def test_an_expired_url_without_a_task_id_fails_clearly(
-    runway_connection: RunwayTestConnection, succeeded: str, tmp_path: Path
-) -> None:
-    runway_connection.emulator.configure(output_ttl_seconds=1)
-    hook = RunwayHook(retry_policy=FAST)
-    [url] = hook.get_task(succeeded).output
-    time.sleep(2.1)
+def test_an_expired_url_without_a_task_id_fails_clearly(expired_url: str, tmp_path: Path) -> None:
     with pytest.raises(OutputUnavailableError, match="expired") as caught:
-        hook.download_output(url, str(tmp_path / "v.mp4"))
+        RunwayHook(retry_policy=FAST).download_output(expired_url, str(tmp_path / "v.mp4"))
     assert caught.value.status_code == 403
     assert not (tmp_path / "v.mp4").exists()
 
 
-def test_a_missing_output_index_is_named(
-    runway_connection: RunwayTestConnection, succeeded: str, tmp_path: Path
-) -> None:
-    runway_connection.emulator.configure(output_ttl_seconds=1)
+def test_a_missing_output_index_is_named(succeeded: str, expired_url: str, tmp_path: Path) -> None:
     hook = RunwayHook(retry_policy=FAST)
-    [url] = hook.get_task(succeeded).output
-    time.sleep(2.1)
     with pytest.raises(RunwayError, match=rf"Runway task {succeeded} has no output #3 \(1 outputs\)"):
-        hook.download_output(url, str(tmp_path / "v.mp4"), runway_task_id=succeeded, output_index=3)
+        hook.download_output(expired_url, str(tmp_path / "v.mp4"), runway_task_id=succeeded, output_index=3)
 
 
 @pytest.mark.xfail(strict=True, reason="emulator lacks /v1/uploads")

@@ -25,13 +25,14 @@ from airflow_provider_runway.protocol import (
     decide_cancel,
     endpoint_path,
     is_iso_date,
+    observed_status,
     parse_upload_slot,
     read_response,
     task_path,
     upload_body,
     usage_body,
 )
-from airflow_provider_runway.tasks import KNOWN_STATUSES, TERMINAL_STATUSES
+from airflow_provider_runway.tasks import KNOWN_STATUSES, TERMINAL_STATUSES, RunwayTask
 
 TASK = "11111111-2222-3333-4444-555555555555"
 
@@ -73,6 +74,19 @@ def test_a_task_that_is_gone_needs_no_cancel() -> None:
 
 def test_cancellable_statuses_are_exactly_the_known_non_terminal_ones() -> None:
     assert CANCELLABLE_STATUSES == KNOWN_STATUSES - TERMINAL_STATUSES
+
+
+def test_what_the_look_before_a_cancel_saw() -> None:
+    assert observed_status(RunwayTask(id=TASK, status="SUCCEEDED")) == "SUCCEEDED"
+    assert observed_status(RunwayTaskNotVisibleError(400, "task_not_exist")) == NOT_VISIBLE
+    assert observed_status(RunwayTaskNotFoundError(404, "Task not found.")) == NOT_FOUND
+
+
+@pytest.mark.parametrize("error", [RunwayAPIError(503, "busy"), RunwayAuthError(401, "bad key")])
+def test_a_look_that_failed_is_raised_not_guessed(error: RunwayAPIError) -> None:
+    with pytest.raises(RunwayAPIError) as caught:
+        observed_status(error)
+    assert caught.value is error
 
 
 # --------------------------------------------------------------------------- read_response
