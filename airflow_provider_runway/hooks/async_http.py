@@ -67,9 +67,12 @@ class LoopClient:
         self._guard = asyncio.get_running_loop().create_task(self._close_at_loop_end(), name="runway-http-session")
 
     async def _close_at_loop_end(self) -> None:
+        loop = asyncio.get_running_loop()
         try:
-            await asyncio.get_running_loop().create_future()
+            await loop.create_future()
         finally:
+            if _CLIENTS.get(loop) is self:  # the entry holds the loop alive through this task
+                del _CLIENTS[loop]
             await self.session.close()
 
     @property
@@ -132,7 +135,7 @@ def pool_stats() -> PoolStats | None:
 
 async def close_loop_client() -> None:
     """Close the running loop's shared session now (the loop's end would do it anyway)."""
-    client = _CLIENTS.pop(asyncio.get_running_loop(), None)
+    client = _CLIENTS.get(asyncio.get_running_loop())
     if client is not None:
         await client.aclose()
 

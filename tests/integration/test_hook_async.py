@@ -6,6 +6,7 @@ import asyncio
 import gc
 import logging
 import warnings
+import weakref
 from collections.abc import Callable, Coroutine, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -131,17 +132,23 @@ def test_aclose_closes_now_and_the_next_call_opens_a_new_session(
     assert leak_watch.unclosed == []
 
 
-def test_each_event_loop_gets_its_own_session(runway_connection: RunwayTestConnection) -> None:
+def test_each_event_loop_gets_its_own_session_and_forgets_it_at_its_end(
+    runway_connection: RunwayTestConnection,
+) -> None:
     [task_id] = create_tasks(1)
+    clients: list[weakref.ref[Any]] = []
 
     async def stats_after_a_poll() -> int:
         await RunwayHook(retry_policy=FAST).aget_task(task_id)
         stats = RunwayHook.async_pool_stats()
         assert stats is not None
+        clients.append(weakref.ref(stats))  # lives exactly as long as the loop's client
         return stats.completed
 
     # A fresh loop starts from a fresh session whose counters start at zero.
     assert [asyncio.run(stats_after_a_poll()) for _ in range(2)] == [1, 1]
+    gc.collect()
+    assert [ref() for ref in clients] == [None, None]  # an ended loop's client is not kept
 
 
 @pytest.mark.runway_connection("cometapi")
