@@ -302,6 +302,16 @@ def _table(results: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def parent_main(args: argparse.Namespace) -> int:
     import psutil
 
@@ -353,8 +363,9 @@ def parent_main(args: argparse.Namespace) -> int:
             "cpus": cores,
             "pinned": {"client": 0, "emulator": 1} if pinned else None,
             "load_average_at_start": [round(x, 2) for x in load],
+            "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
             "python": platform.python_version(),
-            "cpu_model": platform.processor() or platform.machine(),
+            "cpu_model": _cpu_model(),
             "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
         },
         "settings": {
