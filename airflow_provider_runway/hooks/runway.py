@@ -386,7 +386,7 @@ class RunwayHook(BaseHook):
 
     @staticmethod
     async def aclose() -> None:
-        """Close the running loop's shared session now (otherwise it closes when the loop ends)."""
+        """Close the running loop's shared session now, for every hook on the loop (tests; it closes at loop end)."""
         await async_http.close_loop_client()
 
     @staticmethod
