@@ -8,6 +8,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON_PREFERENCE := only-system
 LOWEST_ENV := .venv-airflow-3.1
 PYTEST_ARGS ?=
+TRIGGERER_SCALE_ARGS ?=
 
 .PHONY: demo test lint typecheck test-newest test-lowest test-processes bench sync sync-lowest clean
 
@@ -42,9 +43,10 @@ test-lowest: sync-lowest
 test-processes: sync  ## Only the tests that start real scheduler/triggerer processes
 	.venv/bin/python -m pytest -m processes $(PYTEST_ARGS)
 
-bench: sync
+bench: sync  ## Benchmarks (about 7 min); TRIGGERER_SCALE_ARGS=--quick shortens the triggerer one
 	.venv/bin/python bench/emulator_throughput.py
 	.venv/bin/python bench/poll_client.py
+	.venv/bin/python bench/triggerer_scale.py $(TRIGGERER_SCALE_ARGS)
 
 clean:
 	rm -rf .venv $(LOWEST_ENV) .tools output .pytest_cache .mypy_cache .ruff_cache

@@ -11,7 +11,13 @@ import time
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 
-from airflow_provider_runway.errors import RunwayAPIError, RunwayError, RunwayTransportError
+from airflow_provider_runway.errors import (
+    CreateOutcomeUnknownError,
+    MalformedResponseError,
+    RunwayAPIError,
+    RunwayError,
+    RunwayTransportError,
+)
 
 # A create answered with these surely created nothing, so it may be sent again.
 CREATE_SAFE_STATUSES = frozenset({429, 502, 503})
@@ -71,6 +77,26 @@ def is_retryable(error: BaseException, *, is_create: bool) -> bool:
     return False
 
 
+def create_outcome_unknown(error: BaseException) -> bool:
+    """Whether a failed create may still have created (and charged for) a task."""
+    if isinstance(error, MalformedResponseError):
+        return True
+    if isinstance(error, RunwayTransportError):
+        return error.sent
+    # 500, 504, a proxy's 52x: the request may have been passed on before the failure.
+    if not isinstance(error, RunwayAPIError):
+        return False
+    return error.status_code >= 500 and error.status_code not in CREATE_SAFE_STATUSES
+
+
+def unknown_create_outcome(error: RunwayError) -> CreateOutcomeUnknownError:
+    return CreateOutcomeUnknownError(
+        f"The create request was sent but its answer was lost ({error}). A paid Runway task may exist; "
+        "it was NOT retried automatically to avoid paying twice. Check your Runway/CometAPI dashboard "
+        "(task list) before running this task again."
+    )
+
+
 @dataclass
 class RetryState:
     """Tracks one call's attempts; ``next_delay`` returns seconds to wait, or None to give up."""
@@ -85,3 +111,16 @@ class RetryState:
         if self.attempts > self.policy.max_retries or not is_retryable(error, is_create=self.is_create):
             return None
         return self.policy.backoff(self.attempts, retry_after, self.rng)
+
+    def delay_or_raise(self, error: RunwayError) -> float:
+        """Seconds to wait before repeating the call, or raise: the one step both request loops take.
+
+        A create whose outcome is unknown raises ``CreateOutcomeUnknownError`` (never paid twice);
+        a call that should not or cannot be repeated again re-raises ``error``.
+        """
+        if self.is_create and create_outcome_unknown(error):
+            raise unknown_create_outcome(error) from None
+        delay = self.next_delay(error, getattr(error, "retry_after", None))
+        if delay is None:
+            raise error
+        return delay

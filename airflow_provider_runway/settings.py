@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -16,8 +17,11 @@ from urllib.parse import urlsplit
 from airflow_provider_runway import __version__
 from airflow_provider_runway.errors import ConnectionConfigError
 from airflow_provider_runway.models import COMETAPI, DEFAULT_RUNWAY_VERSION, FLAVORS, FlavorSpec
+from airflow_provider_runway.protocol import is_iso_date
 
 DEFAULT_TIMEOUT = 60.0
+# A dead host should not hold a worker or a poll for the whole read timeout.
+MAX_CONNECT_TIMEOUT = 10.0
 USER_AGENT = f"airflow-provider-runway/{__version__}"
 
 
@@ -50,6 +54,14 @@ class ClientSettings:
     def url(self, suffix: str) -> str:
         return self.base_url + self.flavor.path(suffix)
 
+    @property
+    def host(self) -> str:
+        return urlsplit(self.base_url).hostname or self.base_url
+
+    @property
+    def connect_timeout(self) -> float:
+        return min(MAX_CONNECT_TIMEOUT, self.timeout)
+
     def headers(self, *, with_body: bool = False) -> dict[str, str]:
         headers = {
             "Authorization": f"Bearer {self.api_key}",
@@ -70,17 +82,32 @@ def _extra_dict(extra: Any) -> dict[str, Any]:
     try:
         value = json.loads(extra)
     except ValueError:
-        raise ConnectionConfigError("connection extra is not valid JSON") from None
+        raise ConnectionConfigError("extra is not valid JSON") from None
     if not isinstance(value, dict):
-        raise ConnectionConfigError("connection extra must be a JSON object")
+        raise ConnectionConfigError("extra must be a JSON object")
     return value
 
 
-def _base_url(conn_id: str, host: str | None, schema: str | None, port: int | None, flavor: FlavorSpec) -> str:
+def check_runway_version(value: Any) -> str:
+    """The ``X-Runway-Version`` header value: an API version date (YYYY-MM-DD), checked on every flavor.
+
+    A malformed date is refused by Runway on every call and by CometAPI on create, so it is
+    caught here rather than on the first paid request.
+    """
+    text = str(value or DEFAULT_RUNWAY_VERSION).strip()
+    if not is_iso_date(text):
+        raise ConnectionConfigError(
+            f"extra 'runway_version' must be an API version date such as {DEFAULT_RUNWAY_VERSION} "
+            f"(YYYY-MM-DD), got {text[:40]!r}"
+        )
+    return text
+
+
+def _base_url(host: str | None, schema: str | None, port: int | None, flavor: FlavorSpec) -> str:
     if not host:
         return flavor.default_host
     raw = host.strip().rstrip("/")
-    not_a_url = ConnectionConfigError(f"connection {conn_id!r}: host {host!r} is not an http(s) URL")
+    not_a_url = ConnectionConfigError(f"host {host!r} is not an http(s) URL")
     try:
         if "://" not in host:  # checked before rstrip("/") turned "https://" into "https:"
             # A bare host: the URI form ``runway://:key@127.0.0.1:8000`` lands here.
@@ -95,7 +122,7 @@ def _base_url(conn_id: str, host: str | None, schema: str | None, port: int | No
         raise not_a_url
     if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise ConnectionConfigError(
-            f"connection {conn_id!r}: plain http:// is allowed only for loopback hosts (127.0.0.1, localhost); "
+            "plain http:// is allowed only for loopback hosts (127.0.0.1, localhost); "
             f"use https:// for {parts.hostname}"
         )
     if port and explicit_port is None:
@@ -117,29 +144,39 @@ def settings_from_connection(
     schema: str | None = None,
     port: int | None = None,
 ) -> ClientSettings:
-    """Validate a ``runway`` connection; errors name the field and never echo the key."""
+    """Validate a ``runway`` connection; errors name the field and never echo the key.
+
+    Every ``ConnectionConfigError`` names ``conn_id`` in its message and keeps the bare
+    ``problem`` for places where the id means nothing to the user (connection Test).
+    """
+    try:
+        return _read_connection(conn_id, host=host, password=password, extra=extra, schema=schema, port=port)
+    except ConnectionConfigError as err:
+        raise ConnectionConfigError(err.problem, conn_id=conn_id) from None
+
+
+def _read_connection(
+    conn_id: str, *, host: str | None, password: str | None, extra: Any, schema: str | None, port: int | None
+) -> ClientSettings:
     options = _extra_dict(extra)
     flavor_name = str(options.get("flavor") or COMETAPI).strip().lower()
     if flavor_name not in FLAVORS:
-        raise ConnectionConfigError(
-            f"connection {conn_id!r}: extra 'flavor' is {flavor_name!r}; allowed: {', '.join(FLAVORS)}"
-        )
+        raise ConnectionConfigError(f"extra 'flavor' is {flavor_name!r}; allowed: {', '.join(FLAVORS)}")
     flavor = FLAVORS[flavor_name]
     if not password:
-        raise ConnectionConfigError(f"connection {conn_id!r} has no API key: set the connection's password field")
+        raise ConnectionConfigError("no API key: set the connection's password field")
     timeout_value = options.get("timeout", DEFAULT_TIMEOUT)
     try:
         timeout = float(timeout_value if timeout_value not in (None, "") else DEFAULT_TIMEOUT)
     except (TypeError, ValueError):
         timeout = -1.0
-    if not timeout > 0:
-        raise ConnectionConfigError(f"connection {conn_id!r}: extra 'timeout' must be a positive number of seconds")
-    version = str(options.get("runway_version") or DEFAULT_RUNWAY_VERSION)
+    if not (timeout > 0 and math.isfinite(timeout)):
+        raise ConnectionConfigError("extra 'timeout' must be a positive number of seconds")
     return ClientSettings(
         conn_id=conn_id,
-        base_url=_base_url(conn_id, host, schema, port, flavor),
+        base_url=_base_url(host, schema, port, flavor),
         api_key=password,
         flavor=flavor,
-        runway_version=version,
+        runway_version=check_runway_version(options.get("runway_version")),
         timeout=timeout,
     )

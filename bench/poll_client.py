@@ -3,8 +3,9 @@
 Runs against the local emulator (pinned to CPU 0 when possible; the clients run here) and
 prints polls/s and ratios measured in the same run:
 
-* async (trigger path): ``RunwayHook.aget_task`` on the one shared ``httpx.AsyncClient`` per
-  event loop, versus a new ``httpx.AsyncClient`` per poll (what a peer trigger did);
+* async (trigger path): ``RunwayHook.aget_task`` on the one shared aiohttp session per event
+  loop, versus a new ``aiohttp.ClientSession`` per poll (what a trigger without a shared
+  session does);
 * sync (sensor poke / operator wait): the hook's pooled ``requests.Session`` versus
   ``requests.get`` with a fresh connection per call;
 * DAG parse cost: importing the operator and sensor after ``airflow.sdk``, versus ``import requests``.
@@ -23,7 +24,7 @@ import sys
 import time
 from typing import Any
 
-import httpx
+import aiohttp
 import requests
 
 ROUNDS = 3
@@ -57,8 +58,8 @@ async def _async_client_per_poll(url: str, headers: dict[str, str]) -> float:
 
     async def trigger() -> None:
         for _ in range(per_trigger):
-            async with httpx.AsyncClient() as client:
-                (await client.get(url, headers=headers)).json()
+            async with aiohttp.ClientSession() as session, session.get(url, headers=headers) as response:
+                json.loads(await response.read())
 
     await asyncio.gather(*(trigger() for _ in range(CONCURRENT_TRIGGERS)))
     return per_trigger * CONCURRENT_TRIGGERS / (time.perf_counter() - started)
@@ -101,7 +102,9 @@ def main() -> int:
         from airflow_provider_runway.hooks.runway import RunwayHook
 
         hook = RunwayHook("runway_bench")
-        task_id = hook.submit_image_to_video({"promptImage": "https://example.com/a.jpg", "model": "gen3a_turbo"})
+        task_id = hook.create_task(
+            "image_to_video", {"promptImage": "https://example.com/a.jpg", "model": "gen3a_turbo"}
+        )
         url = hook.settings.url(f"tasks/{task_id}")
         headers = hook.settings.headers()
         rows: dict[str, list[float]] = {k: [] for k in ("async_pooled", "async_fresh", "sync_pooled", "sync_fresh")}

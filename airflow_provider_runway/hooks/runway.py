@@ -1,30 +1,27 @@
 """RunwayHook: the only place the provider speaks HTTP.
 
-Sync calls share one pooled ``requests.Session`` per hook; async calls (used by the trigger)
-share one ``httpx.AsyncClient`` per event loop across every trigger in the triggerer, so a
-poll never pays a new TLS handshake. Both paths go through the same response reading and the
-same retry decisions (``airflow_provider_runway.retry``).
+Blocking calls (operator, sensor poke, downloads) share one pooled ``requests.Session`` per
+hook (``sync_http``); the trigger's calls share one aiohttp session per event loop across
+every trigger in the triggerer (``async_http``). Both paths build requests and read answers
+with ``protocol`` and retry by ``retry.RetryState``, so they behave identically.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import time
-import weakref
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
-import httpx
-import requests
 from airflow.sdk import BaseHook
 
 from airflow_provider_runway.connection_form import conn_fields, ui_field_behaviour
 from airflow_provider_runway.errors import (
-    CreateOutcomeUnknownError,
+    ConnectionConfigError,
+    FlavorNotSupportedError,
     MalformedResponseError,
+    OutputUnavailableError,
     RunwayAPIError,
     RunwayAuthError,
     RunwayError,
@@ -32,107 +29,57 @@ from airflow_provider_runway.errors import (
     RunwayTaskNotVisibleError,
     RunwayTransportError,
 )
+from airflow_provider_runway.hooks import async_http, sync_http
 from airflow_provider_runway.models import RUNWAY, ValidatedBody, validate_body
-from airflow_provider_runway.retry import CREATE_SAFE_STATUSES, RetryPolicy, RetryState, parse_retry_after
-from airflow_provider_runway.settings import ClientSettings, settings_from_connection
-from airflow_provider_runway.tasks import (
-    RunwayTask,
-    decode_json,
-    error_message,
-    is_task_not_exist,
-    parse_created_id,
-    parse_task,
+from airflow_provider_runway.protocol import (
+    IMAGE_TO_VIDEO,
+    decide_cancel,
+    endpoint_path,
+    observed_status,
+    parse_upload_slot,
+    task_path,
+    upload_body,
+    usage_body,
 )
+from airflow_provider_runway.retry import RetryPolicy, RetryState
+from airflow_provider_runway.settings import ClientSettings, settings_from_connection
+from airflow_provider_runway.tasks import RunwayTask, parse_created_id, parse_task
 
 if TYPE_CHECKING:
+    import requests
     from airflow.sdk import Connection
 
-# One pooled async client per event loop, shared by all triggers running on that loop.
-_ASYNC_CLIENTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = weakref.WeakKeyDictionary()
-_CREATE_PATH = "image_to_video"
+# Errors a call may be repeated after, if ``RetryState`` agrees.
+_RETRY_CANDIDATES = (RunwayAPIError, RunwayTransportError, MalformedResponseError)
+# Connection Test answers fast: one attempt, a short connect timeout.
+TEST_RETRY_POLICY = RetryPolicy(max_retries=0)
+TEST_CONNECT_TIMEOUT = 3.0
+_NO_SUCH_TASK = "00000000-0000-0000-0000-000000000000"
 
 
-def _shared_async_client() -> httpx.AsyncClient:
-    loop = asyncio.get_running_loop()
-    client = _ASYNC_CLIENTS.get(loop)
-    if client is None or client.is_closed:
-        client = httpx.AsyncClient(
-            follow_redirects=False,
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
-        )
-        _ASYNC_CLIENTS[loop] = client
-    return client
+def _caught(call: Callable[..., Any], *args: Any) -> Any:
+    """The call's result, or the API error it raised (the cancel steps decide what an error means)."""
+    try:
+        return call(*args)
+    except RunwayAPIError as err:
+        return err
 
 
-def _task_path(task_id: str) -> str:
-    if not isinstance(task_id, str) or not task_id.strip():
-        raise ValueError(f"runway_task_id must be a non-empty string, got {task_id!r}")
-    return f"tasks/{quote(task_id.strip(), safe='')}"
-
-
-def read_response(status: int, text: str, headers: Mapping[str, str], method: str, path: str) -> Any:
-    """Turn one HTTP answer into JSON or the matching RunwayError (shared by sync and async)."""
-    if 200 <= status < 300:
-        return decode_json(text) if status != 204 else None
-    message = error_message(text)
-    kwargs: dict[str, Any] = {"method": method, "path": path}
-    if is_task_not_exist(status, text):
-        raise RunwayTaskNotVisibleError(status, message, **kwargs)
-    if status in (401, 403):
-        raise RunwayAuthError(status, f"API key rejected: {message}", **kwargs)
-    if 300 <= status < 400:
-        where = headers.get("location", "elsewhere")
-        raise RunwayAPIError(status, f"redirected to {where}: wrong host or flavor?", **kwargs)
-    if status == 404 and path.rsplit("/", 2)[-2:-1] == ["tasks"] and text.lstrip().startswith("{"):
-        # Only the API's own JSON 404 means "no such task"; an HTML 404 page is a wrong host.
-        raise RunwayTaskNotFoundError(status, message, **kwargs)
-    raise RunwayAPIError(status, message, retry_after=parse_retry_after(headers.get("retry-after")), **kwargs)
-
-
-def _create_outcome_unknown(error: RunwayError) -> bool:
-    """Whether a failed create may still have created (and charged for) a task."""
-    if isinstance(error, MalformedResponseError):
-        return True
-    if isinstance(error, RunwayTransportError):
-        return error.sent
-    # 500, 504, a proxy's 52x: the request may have been passed on before the failure.
-    if not isinstance(error, RunwayAPIError):
-        return False
-    return error.status_code >= 500 and error.status_code not in CREATE_SAFE_STATUSES
-
-
-def _unknown_create_outcome(error: RunwayError) -> CreateOutcomeUnknownError:
-    return CreateOutcomeUnknownError(
-        f"The create request was sent but its answer was lost ({error}). A paid Runway task may exist; "
-        "it was NOT retried automatically to avoid paying twice. Check your Runway/CometAPI dashboard "
-        "(task list) before running this task again."
-    )
-
-
-def _write_stream(target: str, chunks: Any) -> int:
-    if "://" in target:
-        from airflow.sdk import ObjectStoragePath
-
-        path: Any = ObjectStoragePath(target)
-    else:
-        from pathlib import Path
-
-        path = Path(target)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    written = 0
-    with path.open("wb") as handle:
-        for chunk in chunks:
-            handle.write(chunk)
-            written += len(chunk)
-    return written
+async def _acaught(call: Awaitable[Any]) -> Any:
+    try:
+        return await call
+    except RunwayAPIError as err:
+        return err
 
 
 class RunwayHook(BaseHook):
-    """Talk to Runway's image-to-video API through CometAPI (default) or Runway directly.
+    """Talk to Runway's task API through CometAPI (default) or Runway directly.
 
     :param runway_conn_id: connection of type ``runway``: password = API key; extra ``flavor``
         (``cometapi``|``runway``), ``runway_version``, ``timeout``; optional host.
     :param retry_policy: backoff for transient failures; one policy for every call.
+    :param connect_timeout: seconds to establish a connection (default: the connection's
+        timeout, at most 10 s).
     """
 
     conn_name_attr = "runway_conn_id"
@@ -140,10 +87,16 @@ class RunwayHook(BaseHook):
     conn_type = "runway"
     hook_name = "Runway"
 
-    def __init__(self, runway_conn_id: str = default_conn_name, retry_policy: RetryPolicy | None = None) -> None:
+    def __init__(
+        self,
+        runway_conn_id: str = default_conn_name,
+        retry_policy: RetryPolicy | None = None,
+        connect_timeout: float | None = None,
+    ) -> None:
         super().__init__()
         self.runway_conn_id = runway_conn_id
         self.retry_policy = retry_policy or RetryPolicy()
+        self.connect_timeout = connect_timeout
         self._settings: ClientSettings | None = None
         self._session: requests.Session | None = None
 
@@ -216,167 +169,222 @@ class RunwayHook(BaseHook):
     def get_conn(self) -> requests.Session:
         """The pooled session (created once per hook)."""
         if self._session is None:
-            self._session = requests.Session()
-            adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=16, max_retries=0)
-            self._session.mount("https://", adapter)
-            self._session.mount("http://", adapter)
+            self._session = sync_http.new_session()
         return self._session
 
-    # -- sync calls -----------------------------------------------------------------------------
+    def _connect_timeout(self, settings: ClientSettings) -> float:
+        return settings.connect_timeout if self.connect_timeout is None else min(self.connect_timeout, settings.timeout)
 
-    def _send(self, method: str, suffix: str, body: Mapping[str, Any] | None) -> Any:
-        settings = self.settings
-        url = settings.url(suffix)
-        path = settings.flavor.path(suffix)
-        timeout = (min(10.0, settings.timeout), settings.timeout)
-        try:
-            response = self.get_conn().request(
-                method,
-                url,
-                headers=settings.headers(with_body=body is not None),
-                data=None if body is None else json.dumps(body),
-                timeout=timeout,
-                allow_redirects=False,
+    def _require_runway_flavor(self, call: str) -> None:
+        if self.flavor != RUNWAY:
+            raise FlavorNotSupportedError(
+                f"{call} needs the connection's flavor 'runway' (Runway's own API); CometAPI does not offer it"
             )
-        except (requests.exceptions.ConnectTimeout, requests.exceptions.SSLError) as exc:
-            raise RunwayTransportError(
-                f"cannot connect to {settings.base_url}: {type(exc).__name__}", sent=False
-            ) from None
-        except requests.exceptions.ConnectionError as exc:
-            refused = "NewConnectionError" in repr(exc) or "NameResolutionError" in repr(exc)
-            raise RunwayTransportError(
-                f"{method} {path}: connection {'refused' if refused else 'lost'} ({type(exc).__name__})",
-                sent=not refused,
-            ) from None
-        except requests.exceptions.Timeout:
-            raise RunwayTransportError(f"{method} {path}: no answer within {settings.timeout:g} s", sent=True) from None
-        return read_response(response.status_code, response.text, response.headers, method, path)
 
-    def _request(self, method: str, suffix: str, body: Mapping[str, Any] | None = None) -> Any:
-        is_create = method == "POST" and suffix == _CREATE_PATH
+    # -- blocking calls -------------------------------------------------------------------------
+
+    def _request(
+        self, method: str, suffix: str, body: Mapping[str, Any] | None = None, *, is_create: bool = False
+    ) -> Any:
+        settings = self.settings
         state = RetryState(self.retry_policy, is_create=is_create)
         while True:
             try:
-                return self._send(method, suffix, body)
-            except (RunwayAPIError, RunwayTransportError, MalformedResponseError) as err:
-                if is_create and _create_outcome_unknown(err):
-                    raise _unknown_create_outcome(err) from None
-                delay = state.next_delay(err, getattr(err, "retry_after", None))
-                if delay is None:
-                    raise
+                return sync_http.send(
+                    self.get_conn(), settings, method, suffix, body, connect_timeout=self._connect_timeout(settings)
+                )
+            except _RETRY_CANDIDATES as err:
+                delay = state.delay_or_raise(err)
                 self.log.warning(
                     "Runway %s %s failed (%s); retry %d in %.1f s", method, suffix, err, state.attempts, delay
                 )
                 time.sleep(delay)
 
-    def submit_image_to_video(self, body: Mapping[str, Any] | ValidatedBody) -> str:
-        """Create an image-to-video task (a paid call) and return its Runway task id.
+    def create_task(self, endpoint: str, body: Mapping[str, Any] | ValidatedBody) -> str:
+        """Create a task on any task endpoint (a paid call) and return its Runway task id.
 
-        The body (camelCase, as the API documents it) is validated first, so bad input never
-        costs a request.
+        Every create goes through here. It is repeated only when it surely created nothing
+        (429/502/503, or no connection made); after an unknown outcome (read timeout, reset,
+        500/504, unreadable answer) it raises ``CreateOutcomeUnknownError`` instead of risking
+        a second payment. A raw body is validated first, so bad input never costs a request.
         """
-        validated = body if isinstance(body, ValidatedBody) else validate_body(body, self.flavor)
+        path = endpoint_path(endpoint)
+        validated = self._validated(path, body)
         for warning in validated.warnings:
             self.log.warning("%s", warning)
-        task_id = parse_created_id(self._request("POST", _CREATE_PATH, validated.body))
-        self.log.info("Created Runway task %s (model %s)", task_id, validated.body.get("model"))
+        task_id = parse_created_id(self._request("POST", path, validated.body, is_create=True))
+        self.log.info("Created Runway %s task %s (model %s)", path, task_id, validated.body.get("model"))
         return task_id
+
+    def _validated(self, endpoint: str, body: Mapping[str, Any] | ValidatedBody) -> ValidatedBody:
+        if isinstance(body, ValidatedBody):
+            return body
+        if endpoint == IMAGE_TO_VIDEO:
+            return validate_body(body, self.flavor)
+        self.log.warning("No client-side checks for Runway endpoint %r yet: the body is sent as given", endpoint)
+        return ValidatedBody(body=dict(body), warnings=())
+
+    def submit_image_to_video(self, body: Mapping[str, Any] | ValidatedBody) -> str:
+        """Create an image-to-video task (camelCase body, as the API documents it); its task id."""
+        return self.create_task(IMAGE_TO_VIDEO, body)
 
     def get_task(self, task_id: str) -> RunwayTask:
         """One poll of a task, normalised whatever shape (bare or CometAPI envelope) came back."""
-        return parse_task(self._request("GET", _task_path(task_id)), task_id)
+        return parse_task(self._request("GET", task_path(task_id)), task_id)
 
     def cancel_task(self, task_id: str) -> bool:
-        """Cancel a running task (or delete a finished one). False when the API cannot or it is gone."""
-        try:
-            self._request("DELETE", _task_path(task_id))
-        except RunwayAPIError as err:
-            return self._cancel_declined(task_id, err)
-        self.log.info("Cancelled Runway task %s", task_id)
-        return True
+        """Stop a task that is still running; never delete a finished one. True if a cancel was sent.
 
-    def _cancel_declined(self, task_id: str, err: RunwayAPIError) -> bool:
-        """404/405/task_not_exist: nothing to cancel (or CometAPI cannot); anything else is an error."""
-        if err.status_code in (404, 405) or isinstance(err, RunwayTaskNotVisibleError):
-            self.log.warning("Runway task %s was not cancelled: %s", task_id, err)
+        Looks at the task first: Runway's DELETE cancels a PENDING/THROTTLED/RUNNING task but
+        deletes any other task with its output (see ``protocol.decide_cancel``). A task whose
+        state cannot be read is left alone (the error is raised).
+        """
+        if not self._cancel_wanted(task_id, _caught(self.get_task, task_id)):
             return False
-        raise err
+        return self._cancel_answered(task_id, _caught(self._request, "DELETE", task_path(task_id)))
+
+    def _cancel_wanted(self, task_id: str, seen: RunwayTask | RunwayAPIError) -> bool:
+        decision = decide_cancel(task_id, observed_status(seen))
+        self.log.info("%s", decision.message)
+        return decision.send_delete
+
+    def _cancel_answered(self, task_id: str, answer: Any) -> bool:
+        """404/405/task_not_exist: nothing to cancel (or CometAPI cannot); any other error is raised."""
+        if not isinstance(answer, RunwayAPIError):
+            self.log.info("Cancelled Runway task %s", task_id)
+            return True
+        if answer.status_code in (404, 405) or isinstance(answer, RunwayTaskNotVisibleError):
+            self.log.warning("Runway task %s was not cancelled: %s", task_id, answer)
+            return False
+        raise answer
 
     def get_organization(self) -> dict[str, Any]:
-        """Account details (credit balance, limits). Runway flavor only."""
-        if self.flavor != RUNWAY:
-            raise RunwayError("get_organization needs flavor 'runway': CometAPI has no account endpoint")
+        """Account details: credit balance and tier limits (``GET /v1/organization``). Runway flavor only."""
+        self._require_runway_flavor("get_organization")
         result = self._request("GET", "organization")
         return dict(result) if isinstance(result, Mapping) else {}
 
-    def download_output(self, url: str, target: str, chunk_size: int = 1 << 20) -> int:
-        """Stream a task's output video to ``target`` (a local path or any fsspec URL such as s3://).
+    def get_organization_usage(self, start_date: str | None = None, before_date: str | None = None) -> dict[str, Any]:
+        """Credits used per model and day (``POST /v1/organization/usage``, at most 90 days). Runway flavor only.
 
-        Output URLs are pre-signed and expire within 24-48 h; no API key is sent with them.
-        Returns the number of bytes written.
+        :param start_date: first day, ``YYYY-MM-DD`` UTC (API default: 30 days ago).
+        :param before_date: day after the last, ``YYYY-MM-DD`` (API default: 30 days after the start).
+        """
+        body = usage_body(start_date, before_date)  # bad dates fail before the flavor is even read
+        self._require_runway_flavor("get_organization_usage")
+        result = self._request("POST", "organization/usage", body)
+        return dict(result) if isinstance(result, Mapping) else {}
+
+    def upload_ephemeral(self, filename: str, data: bytes, content_type: str) -> str:
+        """Upload a file for use as a task input; returns its ``runway://`` URI. Runway flavor only.
+
+        Two steps, as the official SDK does (runwayml 5.13.0, ``resources/uploads.py``): the API
+        hands out a presigned storage form (``POST /v1/uploads``), then the file is POSTed to
+        that storage URL with the form's fields and no API key.
+        """
+        request = upload_body(filename)
+        self._require_runway_flavor("upload_ephemeral")
+        slot = parse_upload_slot(self._request("POST", "uploads", request))
+        settings = self.settings
+        sync_http.post_form(
+            self.get_conn(),
+            slot.upload_url,
+            slot.fields,
+            (filename, data, content_type),
+            timeout=settings.timeout,
+            connect_timeout=self._connect_timeout(settings),
+        )
+        self.log.info("Uploaded %s (%d bytes) as %s", filename, len(data), slot.runway_uri)
+        return slot.runway_uri
+
+    def download_output(
+        self,
+        url: str,
+        target: str,
+        *,
+        runway_task_id: str | None = None,
+        output_index: int = 0,
+        chunk_size: int = 1 << 20,
+    ) -> int:
+        """Stream a task's output to ``target`` (a local path or any fsspec/ObjectStoragePath URL).
+
+        Output URLs are pre-signed and expire within 24-48 h; they are fetched with no API key.
+        When one answers 403/404/410 and ``runway_task_id`` is given, the task is fetched again
+        for a fresh URL (``output[output_index]``) and the download is tried once more, as the
+        official SDK documents (``types/task_retrieve_response.py``: "These URLs will expire
+        within 24-48 hours; fetch the task again to get fresh URLs"). Returns bytes written.
         """
         try:
-            response = self.get_conn().get(url, stream=True, timeout=(10.0, self.settings.timeout))
-        except requests.exceptions.RequestException as exc:
-            raise RunwayTransportError(f"download of the output failed: {type(exc).__name__}", sent=True) from None
-        with response:
-            if response.status_code in (403, 404, 410):
-                raise RunwayAPIError(response.status_code, "output URL expired or not found; outputs live 24-48 h")
-            if response.status_code >= 400:
-                raise RunwayAPIError(response.status_code, "output download failed")
-            return _write_stream(target, response.iter_content(chunk_size))
+            return self._download(url, target, chunk_size)
+        except OutputUnavailableError as err:
+            if runway_task_id is None:
+                raise
+            self.log.warning(
+                "Output URL of Runway task %s answered %s; fetching a fresh one", runway_task_id, err.status_code
+            )
+        outputs = self.get_task(runway_task_id).output
+        if not 0 <= output_index < len(outputs):
+            raise RunwayError(f"Runway task {runway_task_id} has no output #{output_index} ({len(outputs)} outputs)")
+        return self._download(outputs[output_index], target, chunk_size)
+
+    def _download(self, url: str, target: str, chunk_size: int) -> int:
+        settings = self.settings
+        return sync_http.download(
+            self.get_conn(),
+            url,
+            target,
+            timeout=settings.timeout,
+            connect_timeout=self._connect_timeout(settings),
+            chunk_size=chunk_size,
+        )
 
     def test_connection(self) -> tuple[bool, str]:
-        """Call the API for real and say plainly what is wrong: key, host or flavor."""
+        """Call the API for real, once and with a short connect timeout, and say plainly what is wrong.
+
+        Messages never name the connection id: Airflow's UI tests a temporary copy with a random id.
+        """
+        probe = type(self)(self.runway_conn_id, retry_policy=TEST_RETRY_POLICY, connect_timeout=TEST_CONNECT_TIMEOUT)
         try:
-            settings = self.settings
+            settings = probe.settings
+        except ConnectionConfigError as err:
+            return False, f"The connection is not usable: {err.problem}"
+        try:
             if settings.flavor.name == RUNWAY:
-                org = self.get_organization()
-                return (
-                    True,
-                    f"Connected to Runway at {settings.base_url}; credit balance {org.get('creditBalance')}",
-                )
+                balance = probe.get_organization().get("creditBalance")
+                return True, f"Connected to Runway at {settings.base_url}; credit balance {balance}"
             # A made-up id must come back as "not found": then key and path are right.
             with contextlib.suppress(RunwayTaskNotVisibleError, RunwayTaskNotFoundError):
-                self.get_task("00000000-0000-0000-0000-000000000000")
+                probe.get_task(_NO_SUCH_TASK)
             return True, f"Connected to CometAPI at {settings.base_url}"
         except RunwayAuthError as err:
             return False, f"The API key was rejected ({err.status_code}): {err.api_message}"
         except RunwayAPIError as err:
-            hint = "wrong host or flavor?" if err.status_code in (301, 302, 404, 405) else "API error"
-            return False, f"{hint} {err}"
+            hint = "Wrong host or flavor? " if err.status_code in (301, 302, 307, 308, 404, 405) else ""
+            return (
+                False,
+                f"{hint}{settings.base_url} answered {err.status_code} to {err.method} {err.path}: {err.api_message}",
+            )
         except MalformedResponseError as err:
-            return False, f"The host did not answer like the Runway API (wrong host or flavor?): {err}"
+            return False, f"{settings.base_url} did not answer like the Runway API (wrong host or flavor?): {err}"
+        except RunwayTransportError as err:
+            return False, f"Cannot reach {settings.base_url}: {err.reason}"
         except (RunwayError, ValueError) as err:
             return False, str(err)
 
     # -- async calls (trigger) ----------------------------------------------------------------
 
-    async def _asend(self, method: str, suffix: str) -> Any:
-        settings = await self.aget_settings()
-        path = settings.flavor.path(suffix)
-        timeout = httpx.Timeout(settings.timeout, connect=min(10.0, settings.timeout))
-        try:
-            response = await _shared_async_client().request(
-                method, settings.url(suffix), headers=settings.headers(), timeout=timeout
-            )
-        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
-            raise RunwayTransportError(f"{method} {path}: cannot connect ({type(exc).__name__})", sent=False) from None
-        except httpx.TimeoutException:
-            raise RunwayTransportError(f"{method} {path}: no answer within {settings.timeout:g} s", sent=True) from None
-        except httpx.TransportError as exc:
-            raise RunwayTransportError(f"{method} {path}: connection lost ({type(exc).__name__})", sent=True) from None
-        return read_response(response.status_code, response.text, response.headers, method, path)
-
     async def _arequest(self, method: str, suffix: str) -> Any:
-        state = RetryState(self.retry_policy)
+        settings = await self.aget_settings()
+        headers = settings.headers()
+        state: RetryState | None = None  # most polls succeed: no state (and no RNG) for them
         while True:
             try:
-                return await self._asend(method, suffix)
-            except (RunwayAPIError, RunwayTransportError) as err:
-                delay = state.next_delay(err, getattr(err, "retry_after", None))
-                if delay is None:
-                    raise
+                return await async_http.send(
+                    settings, method, suffix, None, headers=headers, connect_timeout=self._connect_timeout(settings)
+                )
+            except _RETRY_CANDIDATES as err:
+                state = state or RetryState(self.retry_policy)
+                delay = state.delay_or_raise(err)
                 self.log.warning(
                     "Runway %s %s failed (%s); retry %d in %.1f s", method, suffix, err, state.attempts, delay
                 )
@@ -384,12 +392,20 @@ class RunwayHook(BaseHook):
 
     async def aget_task(self, task_id: str) -> RunwayTask:
         """Async poll for the trigger; same normalisation as ``get_task``."""
-        return parse_task(await self._arequest("GET", _task_path(task_id)), task_id)
+        return parse_task(await self._arequest("GET", task_path(task_id)), task_id)
 
     async def acancel_task(self, task_id: str) -> bool:
-        try:
-            await self._arequest("DELETE", _task_path(task_id))
-        except RunwayAPIError as err:
-            return self._cancel_declined(task_id, err)
-        self.log.info("Cancelled Runway task %s", task_id)
-        return True
+        """``cancel_task`` for the trigger: the same look-first rule, on the loop's shared session."""
+        if not self._cancel_wanted(task_id, await _acaught(self.aget_task(task_id))):
+            return False
+        return self._cancel_answered(task_id, await _acaught(self._arequest("DELETE", task_path(task_id))))
+
+    @staticmethod
+    async def aclose() -> None:
+        """Close the running loop's shared session now, for every hook on the loop (tests; it closes at loop end)."""
+        await async_http.close_loop_client()
+
+    @staticmethod
+    def async_pool_stats() -> async_http.PoolStats | None:
+        """The running loop's shared-session counters (in flight, peak, completed, limit)."""
+        return async_http.pool_stats()

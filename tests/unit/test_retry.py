@@ -19,7 +19,13 @@ from airflow_provider_runway.errors import (
     RunwayTaskNotVisibleError,
     RunwayTransportError,
 )
-from airflow_provider_runway.retry import RetryPolicy, RetryState, is_retryable, parse_retry_after
+from airflow_provider_runway.retry import (
+    RetryPolicy,
+    RetryState,
+    create_outcome_unknown,
+    is_retryable,
+    parse_retry_after,
+)
 
 NO_JITTER = RetryPolicy(jitter=0.0)
 
@@ -271,6 +277,58 @@ def test_states_get_independent_default_rngs() -> None:
     a, b = RetryState(RetryPolicy()), RetryState(RetryPolicy())
     assert isinstance(a.rng, random.Random)
     assert a.rng is not b.rng
+
+
+# --------------------------------------------------------------------------- creates: never pay twice
+
+
+@pytest.mark.parametrize(
+    ("error", "unknown"),
+    [
+        (RunwayTransportError("read timeout", sent=True), True),
+        (RunwayTransportError("refused", sent=False), False),
+        (MalformedResponseError("<html>"), True),
+        (api_error(500), True),
+        (api_error(504), True),
+        (api_error(520), True),
+        (api_error(502), False),
+        (api_error(503), False),
+        (api_error(429), False),
+        (api_error(400), False),
+        (RunwayAuthError(401, "bad key"), False),
+        (ValueError("x"), False),
+    ],
+)
+def test_create_outcome_unknown(error: BaseException, unknown: bool) -> None:
+    assert create_outcome_unknown(error) is unknown
+
+
+@pytest.mark.parametrize(
+    "error", [RunwayTransportError("reset", sent=True), api_error(500), MalformedResponseError("x")]
+)
+def test_delay_or_raise_turns_an_unknown_create_outcome_into_its_own_error(error: RunwayError) -> None:
+    with pytest.raises(CreateOutcomeUnknownError, match="NOT retried automatically to avoid paying twice"):
+        RetryState(NO_JITTER, is_create=True).delay_or_raise(error)
+
+
+def test_delay_or_raise_waits_for_what_surely_created_nothing_then_gives_up() -> None:
+    state = RetryState(RetryPolicy(max_retries=2, jitter=0.0), is_create=True)
+    assert state.delay_or_raise(api_error(503)) == 0.5
+    assert state.delay_or_raise(RunwayTransportError("refused", sent=False)) == 1.0
+    last = api_error(502)
+    with pytest.raises(RunwayAPIError) as caught:
+        state.delay_or_raise(last)
+    assert caught.value is last
+
+
+def test_delay_or_raise_on_a_poll_retries_what_a_create_would_not() -> None:
+    state = RetryState(NO_JITTER)
+    assert state.delay_or_raise(RunwayTransportError("read timeout", sent=True)) == 0.5
+    assert state.delay_or_raise(api_error(500)) == 1.0
+    not_retryable = api_error(400)
+    with pytest.raises(RunwayAPIError) as caught:
+        state.delay_or_raise(not_retryable)
+    assert caught.value is not_retryable
 
 
 # --------------------------------------------------------------------------- parse_retry_after

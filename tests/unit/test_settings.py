@@ -297,6 +297,51 @@ def test_runway_version_header_comes_from_extra(extra: dict[str, str], version: 
     assert s.headers()["X-Runway-Version"] == version
 
 
+@pytest.mark.parametrize("flavor", ["cometapi", "runway"])
+@pytest.mark.parametrize("version", ["2024-11-6", "latest", "2024/11/06", "2024-13-01", "2023-02-29", " "])
+def test_malformed_runway_version_is_refused_on_every_flavor(flavor: str, version: str) -> None:
+    err = refused(extra={"flavor": flavor, "runway_version": version})
+    assert "extra 'runway_version' must be an API version date such as 2024-11-06 (YYYY-MM-DD)" in str(err)
+    assert repr(CONN) in str(err)
+
+
+def test_blank_runway_version_means_the_default() -> None:
+    assert settings(extra={"runway_version": ""}).runway_version == "2024-11-06"
+
+
+@pytest.mark.parametrize(
+    ("host", "extra", "problem"),
+    [
+        ("ftp://example.com", None, "host 'ftp://example.com' is not an http(s) URL"),
+        ("http://example.com", None, "plain http:// is allowed only for loopback hosts"),
+        (None, {"flavor": "nope"}, "extra 'flavor' is 'nope'; allowed: cometapi, runway"),
+        (None, {"timeout": -1}, "extra 'timeout' must be a positive number of seconds"),
+        (None, {"runway_version": "v1"}, "extra 'runway_version' must be an API version date"),
+        (None, "{bad", "extra is not valid JSON"),
+    ],
+)
+def test_the_problem_is_available_without_the_connection_id(host: str | None, extra: Any, problem: str) -> None:
+    err = refused(host, extra)
+    assert err.problem.startswith(problem)
+    assert CONN not in err.problem
+    assert err.conn_id == CONN
+    assert str(err) == f"connection {CONN!r}: {err.problem}"
+
+
+@pytest.mark.parametrize("timeout", ["inf", float("inf")])
+def test_an_endless_timeout_is_refused(timeout: Any) -> None:
+    assert "'timeout' must be a positive number" in str(refused(extra={"timeout": timeout}))
+
+
+@pytest.mark.parametrize(("timeout", "connect"), [(60, 10.0), (5, 5.0), (0.5, 0.5)])
+def test_connect_timeout_is_the_timeout_up_to_ten_seconds(timeout: float, connect: float) -> None:
+    assert settings(extra={"timeout": timeout}).connect_timeout == connect
+
+
+def test_host_is_the_base_urls_hostname() -> None:
+    assert settings("https://api.example.com:8443/base").host == "api.example.com"
+
+
 def test_user_agent_names_the_provider_version() -> None:
     assert USER_AGENT.split("/") == ["airflow-provider-runway", __version__]
 
