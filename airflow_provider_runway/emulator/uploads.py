@@ -69,6 +69,35 @@ def _amz_time(ts: float, layout: str) -> str:
     return datetime.fromtimestamp(ts, timezone.utc).strftime(layout)
 
 
+def _refusal(
+    upload: Upload | None,
+    expected_signature: str,
+    fields: Mapping[str, str],
+    file: tuple[bytes, str | None] | None,
+    authorization_sent: bool,
+    now: float,
+) -> StorageRefusal | None:
+    """What S3 refuses of a storage POST, in the order it checks; None: the file is taken."""
+    if authorization_sent:
+        message = "Unsupported Authorization Type: a presigned POST takes no Authorization header"
+        return StorageRefusal(400, "InvalidArgument", message)
+    if upload is None or not hmac.compare_digest(fields.get("x-amz-signature", ""), expected_signature):
+        return StorageRefusal(403, "SignatureDoesNotMatch", "The request signature we calculated does not match")
+    if fields.get("key") != upload.key:
+        return StorageRefusal(403, "AccessDenied", "Invalid according to Policy: Policy Condition failed: key")
+    if now > upload.created_at + FORM_TTL_SECONDS:
+        return StorageRefusal(403, "AccessDenied", "Invalid according to Policy: Policy expired.")
+    if file is None:
+        return StorageRefusal(400, "InvalidArgument", "POST requires exactly one file upload per request.")
+    size = len(file[0])
+    if size < MIN_BYTES:
+        message = f"Your proposed upload is smaller than the minimum allowed size ({MIN_BYTES} B)"
+        return StorageRefusal(400, "EntityTooSmall", message)
+    if size > MAX_BYTES:
+        return StorageRefusal(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size")
+    return None
+
+
 class UploadStore:
     """Upload slots, their stored files and every storage POST (event loop thread only)."""
 
@@ -110,8 +139,8 @@ class UploadStore:
         now: float,
     ) -> StorageRefusal | None:
         """Check and store one storage POST; record it either way. None: stored (S3 answers 204)."""
-        refusal = self._refusal(upload_id, fields, file, authorization_sent, now)
         upload = self.slots.get(upload_id)
+        refusal = _refusal(upload, self._signature(fields.get("policy", "")), fields, file, authorization_sent, now)
         if refusal is None and upload is not None and file is not None:
             upload.data, upload.content_type = file
             upload.stored_at = now
@@ -125,37 +154,6 @@ class UploadStore:
             }
         )
         return refusal
-
-    def _refusal(
-        self,
-        upload_id: str,
-        fields: Mapping[str, str],
-        file: tuple[bytes, str | None] | None,
-        authorization_sent: bool,
-        now: float,
-    ) -> StorageRefusal | None:
-        if authorization_sent:
-            message = "Unsupported Authorization Type: a presigned POST takes no Authorization header"
-            return StorageRefusal(400, "InvalidArgument", message)
-        upload = self.slots.get(upload_id)
-        policy = fields.get("policy", "")
-        signature = fields.get("x-amz-signature", "")
-        if upload is None or not hmac.compare_digest(signature, self._signature(policy)):
-            return StorageRefusal(403, "SignatureDoesNotMatch", "The request signature we calculated does not match")
-        if fields.get("key") != upload.key:
-            return StorageRefusal(403, "AccessDenied", "Invalid according to Policy: Policy Condition failed: key")
-        if now > upload.created_at + FORM_TTL_SECONDS:
-            return StorageRefusal(403, "AccessDenied", "Invalid according to Policy: Policy expired.")
-        if file is None:
-            return StorageRefusal(400, "InvalidArgument", "POST requires exactly one file upload per request.")
-        size = len(file[0])
-        if size < MIN_BYTES:
-            return StorageRefusal(
-                400, "EntityTooSmall", f"Your proposed upload is smaller than the minimum allowed size ({MIN_BYTES} B)"
-            )
-        if size > MAX_BYTES:
-            return StorageRefusal(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size")
-        return None
 
     def find(self, uri: str, now: float) -> tuple[Upload | None, str | None]:
         """(upload, problem) for a ``runway://`` URI: (None, None) when this emulator never issued

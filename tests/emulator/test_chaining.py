@@ -89,39 +89,29 @@ def failed(http: requests.Session, emu: EmulatorHandle, endpoint: str, body: dic
     return task
 
 
-def test_an_expired_output_url_fails_the_next_task(
-    runway_emulator: EmulatorHandle, http: requests.Session, inputs: MediaInputs
+def expire(http: requests.Session, emu: EmulatorHandle, clip: dict[str, Any]) -> str:
+    emu.advance(48 * 3600 + 1)  # output URLs are valid for 48 h
+    return str(clip["output"][0])
+
+
+def delete(http: requests.Session, emu: EmulatorHandle, clip: dict[str, Any]) -> str:
+    assert http.delete(emu.url(f"/v1/tasks/{clip['id']}"), headers=headers()).status_code == 204
+    return str(clip["output"][0])
+
+
+def tamper(http: requests.Session, emu: EmulatorHandle, clip: dict[str, Any]) -> str:
+    return str(clip["output"][0]).replace("sig=", "sig=0")
+
+
+@pytest.mark.parametrize(("spoil", "why"), [(expire, "has expired"), (delete, "gone"), (tamper, "not genuine")])
+def test_an_unusable_output_url_fails_the_next_task(
+    runway_emulator: EmulatorHandle, http: requests.Session, inputs: MediaInputs, spoil: Any, why: str
 ) -> None:
-    runway_emulator.configure(output_ttl_seconds=60)
     body = {"model": "gen4_turbo", "promptImage": inputs.png_uri, "ratio": "1280:720", "duration": 2}
     clip = finish(http, runway_emulator, "image_to_video", "runway", body)
-    runway_emulator.advance(61)
-    upscale = {"model": "magnific_video_upscaler_creative", "videoUri": clip["output"][0]}
+    upscale = {"model": "magnific_video_upscaler_creative", "videoUri": spoil(http, runway_emulator, clip)}
     task = failed(http, runway_emulator, "video_upscale", upscale)
-    assert task["failureCode"] == "ASSET.INVALID" and "expired" in task["failure"]
-
-
-def test_a_deleted_output_fails_the_next_task(
-    runway_emulator: EmulatorHandle, http: requests.Session, inputs: MediaInputs
-) -> None:
-    body = {"model": "gen4_turbo", "promptImage": inputs.png_uri, "ratio": "1280:720", "duration": 2}
-    clip = finish(http, runway_emulator, "image_to_video", "runway", body)
-    assert http.delete(runway_emulator.url(f"/v1/tasks/{clip['id']}"), headers=headers()).status_code == 204
-    upscale = {"model": "magnific_video_upscaler_creative", "videoUri": clip["output"][0]}
-    task = failed(http, runway_emulator, "video_upscale", upscale)
-    assert task["failureCode"] == "ASSET.INVALID" and "gone" in task["failure"]
-
-
-def test_a_tampered_output_url_fails_the_next_task(
-    runway_emulator: EmulatorHandle, http: requests.Session, inputs: MediaInputs
-) -> None:
-    body = {"model": "gen4_turbo", "promptImage": inputs.png_uri, "ratio": "1280:720", "duration": 2}
-    url = finish(http, runway_emulator, "image_to_video", "runway", body)["output"][0]
-    forged = url.replace("sig=", "sig=0")
-    task = failed(
-        http, runway_emulator, "video_upscale", {"model": "magnific_video_upscaler_creative", "videoUri": forged}
-    )
-    assert "not genuine" in task["failure"]
+    assert task["failureCode"] == "ASSET.INVALID" and why in task["failure"]
 
 
 @pytest.mark.parametrize(
