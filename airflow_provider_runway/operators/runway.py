@@ -1,13 +1,12 @@
 """RunwayImageToVideoOperator: submit one image-to-video task (and optionally wait for it).
 
 Thin by design: the body is built and validated by ``models``, HTTP lives in the hook and the
-wait is the sensor's. DAG files import this at every parse, so the HTTP stack loads only in
+wait is the shared one in ``wait``. DAG files import this at every parse, so the HTTP stack loads only in
 ``execute``.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -16,7 +15,8 @@ from airflow.configuration import conf
 from airflow.sdk import BaseOperator
 
 from airflow_provider_runway.models import DEFAULT_MODEL
-from airflow_provider_runway.sensors.runway import (
+from airflow_provider_runway.poll_schedule import poll_interval_seconds
+from airflow_provider_runway.wait import (
     DEFAULT_NOT_VISIBLE_GRACE,
     DEFAULT_POLL_INTERVAL,
     DEFAULT_TIMEOUT,
@@ -33,8 +33,6 @@ if TYPE_CHECKING:
 
 XCOM_TASK_ID_KEY = "runway_task_id"
 XCOM_TASK_KEY = "runway_task"
-# An earlier try's task in one of these states is reused instead of paying again.
-REUSABLE_STATUSES = frozenset({"PENDING", "THROTTLED", "RUNNING", "SUCCEEDED"})
 
 
 class RunwayImageToVideoOperator(RunwayWaitMixin, BaseOperator):
@@ -42,7 +40,8 @@ class RunwayImageToVideoOperator(RunwayWaitMixin, BaseOperator):
 
     The id is the XCom ``return_value`` and is also pushed under ``runway_task_id``. A retry of
     this task reconnects to the task an earlier try created unless that one failed or was
-    cancelled, so a retry never pays twice.
+    cancelled, so a retry never pays twice. A failed one is submitted again only when Runway's
+    failure code allows a retry (``failures.py``); content refusals never are.
 
     :param prompt_image: https URL, ``data:image/...;base64`` URI (<= 5 MiB), ``runway://`` URI
         (flavor runway) or a list of ``{"uri": ..., "position": "first"|"last"}`` frames.
@@ -63,7 +62,12 @@ class RunwayImageToVideoOperator(RunwayWaitMixin, BaseOperator):
     :param not_visible_grace: seconds during which ``task_not_exist`` means "not visible yet".
     :param cancel_on_kill: cancel the Runway task when this task is killed while waiting.
     :param resubmit_on_failure: on an Airflow retry, submit again if the earlier try's task
-        FAILED or was CANCELLED (otherwise fail without paying again).
+        was CANCELLED or FAILED with a code Runway allows to retry (otherwise fail without
+        paying again).
+    :param reuse_after_clear: what a *cleared* task (a new run of this task instance, as opposed
+        to an automatic retry) does with a Runway task its earlier run left unfinished. False
+        (default): submit a new one. True: reconnect to it while it is usable, never paying
+        again. Independent of whether Airflow keeps task state across clears; see ``resume.py``.
     """
 
     template_fields: Sequence[str] = (
@@ -102,6 +106,7 @@ class RunwayImageToVideoOperator(RunwayWaitMixin, BaseOperator):
         cancel_on_timeout: bool = True,
         cancel_on_kill: bool = True,
         resubmit_on_failure: bool = True,
+        reuse_after_clear: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -117,12 +122,13 @@ class RunwayImageToVideoOperator(RunwayWaitMixin, BaseOperator):
         self.runway_conn_id = runway_conn_id
         self.wait_for_completion = wait_for_completion
         self.deferrable = deferrable
-        self.poll_interval = float(poll_interval)
+        self.poll_interval = poll_interval_seconds(poll_interval)
         self.wait_timeout = as_seconds(timeout)
         self.not_visible_grace = float(not_visible_grace)
         self.cancel_on_timeout = cancel_on_timeout
         self.cancel_on_kill = cancel_on_kill
         self.resubmit_on_failure = resubmit_on_failure
+        self.reuse_after_clear = reuse_after_clear
 
     def _validated_body(self, flavor: str) -> ValidatedBody:
         from airflow_provider_runway.models import WIRE_NAMES, build_image_to_video_body
@@ -134,35 +140,52 @@ class RunwayImageToVideoOperator(RunwayWaitMixin, BaseOperator):
         """The earlier try's Runway task, if it can be reused instead of paying again."""
         from airflow_provider_runway._compat import AirflowFailException
         from airflow_provider_runway.errors import RunwayTaskNotFoundError, RunwayTaskNotVisibleError
+        from airflow_provider_runway.resume import FAIL, REUSE, decide_earlier_task
+        from airflow_provider_runway.tasks import PENDING, RunwayTask
 
         previous = store.get()
         if previous is None:
             return None
-        try:
-            status = hook.get_task(previous).status
-        except RunwayTaskNotVisibleError:
-            status = "PENDING"  # created moments ago: CometAPI does not show it yet
-        except RunwayTaskNotFoundError:
-            status = "GONE"
-        if status in REUSABLE_STATUSES:
-            self.log.info("Reconnecting to Runway task %s (%s) created by an earlier try", previous, status)
-            return previous
-        if not self.resubmit_on_failure:
-            raise AirflowFailException(
-                f"The earlier try's Runway task {previous} ended {status}; resubmit_on_failure=False, not paying again"
+        earlier = previous.runway_task_id
+        if previous.cleared_since(store.max_tries):
+            if not self.reuse_after_clear:
+                self.log.warning(
+                    "This task was cleared after try %s submitted Runway task %s; reuse_after_clear=False: submitting "
+                    "a new Runway task (task %s is left as it is)",
+                    previous.try_number,
+                    earlier,
+                    earlier,
+                )
+                return None
+            self.log.info(
+                "This task was cleared after try %s submitted Runway task %s; reuse_after_clear=True",
+                previous.try_number,
+                earlier,
             )
-        self.log.warning("The earlier try's Runway task %s ended %s; submitting a new one", previous, status)
+        task: RunwayTask | None
+        try:
+            task = hook.get_task(earlier)
+        except RunwayTaskNotVisibleError:
+            task = RunwayTask(id=earlier, status=PENDING)  # created moments ago: CometAPI does not show it yet
+        except RunwayTaskNotFoundError:
+            task = None
+        decision = decide_earlier_task(earlier, task, resubmit_on_failure=self.resubmit_on_failure)
+        if decision.action == FAIL:
+            raise AirflowFailException(decision.message)
+        if decision.action == REUSE:
+            self.log.info("%s", decision.message)
+            return earlier
+        self.log.warning("%s", decision.message)
         return None
 
     def execute(self, context: Context) -> str:
         from airflow_provider_runway._compat import AirflowFailException
         from airflow_provider_runway.errors import CreateOutcomeUnknownError
         from airflow_provider_runway.hooks.runway import RunwayHook
-        from airflow_provider_runway.resume import SubmittedTaskStore
 
         hook = RunwayHook(self.runway_conn_id)
         validated = self._validated_body(hook.flavor)  # bad input fails here, before any paid call
-        store = SubmittedTaskStore(context, self.log)
+        store = self._store(context)
         runway_task_id = self._reusable_task(hook, store)
         if runway_task_id is None:
             try:
@@ -180,17 +203,16 @@ class RunwayImageToVideoOperator(RunwayWaitMixin, BaseOperator):
                 trigger=self._make_trigger(runway_task_id, self.wait_timeout),
                 method_name="execute_complete",
             )
-        started = time.time()
-        event = self._wait_blocking(runway_task_id, self.wait_timeout)
-        self.log.info("Waited %.0f s for Runway task %s", time.time() - started, runway_task_id)
-        return self.execute_complete(context, event)
+        return self.execute_complete(context, self.wait_blocking(runway_task_id, self.wait_timeout))
+
+    def _store(self, context: Context) -> SubmittedTaskStore:
+        from airflow_provider_runway.resume import SubmittedTaskStore
+
+        return SubmittedTaskStore(context, self.log, survive_clear=self.reuse_after_clear)
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> str:
         """Resume after the wait: push the final task to XCom ``runway_task``; return the id."""
-        from airflow_provider_runway.resume import SubmittedTaskStore
-
-        self.log.info("Runway wait finished after %s polls: %s", event.get("polls", "?"), event.get("message"))
-        task = self._finish(event, failure_retryable=self.resubmit_on_failure)
+        task = self._finish(event, no_resubmit_reason=None if self.resubmit_on_failure else "resubmit_on_failure=False")
         context["ti"].xcom_push(key=XCOM_TASK_KEY, value=task)
-        SubmittedTaskStore(context, self.log).clear()
+        self._store(context).clear()
         return str(event.get("runway_task_id"))

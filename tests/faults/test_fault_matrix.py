@@ -51,11 +51,9 @@ expired output URL (output_ttl)         download fails "output URL expired"; 1 t
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import json
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -122,28 +120,9 @@ class FlowResult:
         return f"tis={self.tis}\nstats={json.dumps(self.stats, default=str)[:3000]}\n{self.output[-6000:]}"
 
 
-@pytest.fixture(scope="module")
-def dags_folder(airflow_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """dag.test() serialises the DAG from the dags-folder bundle: point that bundle at our own folder."""
-    from airflow import settings
-
-    folder = tmp_path_factory.mktemp("fault_matrix_dags")
-    previous = settings.DAGS_FOLDER
-    settings.DAGS_FOLDER = str(folder)
-    try:
-        yield folder
-    finally:
-        settings.DAGS_FOLDER = previous
-
-
 @pytest.fixture
 def run_flow(
-    dags_folder: Path,
-    runway_connection: Any,
-    runway_emulator: Any,
-    capfd: pytest.CaptureFixture[str],
-    request: pytest.FixtureRequest,
-    tmp_path: Path,
+    runway_connection: Any, runway_emulator: Any, run_dag_source: Any, request: pytest.FixtureRequest, tmp_path: Path
 ) -> Any:
     """Write this test's DAG, run it with dag.test() and collect the output and the emulator's accounting."""
 
@@ -160,28 +139,14 @@ def run_flow(
             download_delay=download_delay,
             out_dir=str(tmp_path / "videos"),
         )
-        dag_file = dags_folder / f"{dag_id}.py"
-        dag_file.write_text(source)
-        spec = importlib.util.spec_from_file_location(dag_id, dag_file)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        capfd.readouterr()
-        started = time.monotonic()
-        try:
-            dag_run = module.dag.test()
-        finally:
-            dag_file.unlink()  # keep the bundle small for the next test's parse
-        seconds = time.monotonic() - started
-        out, err = capfd.readouterr()
-        tis = {ti.task_id: (str(ti.state), ti.try_number) for ti in dag_run.get_task_instances()}
+        ran = run_dag_source(dag_id, source)
         return FlowResult(
-            state=str(dag_run.state),
-            tis=tis,
-            output=out + err,
+            state=ran.state,
+            tis=ran.tis(),
+            output=ran.output,
             stats=runway_emulator.stats(),
             requests=runway_emulator.requests(),
-            seconds=seconds,
+            seconds=ran.seconds,
         )
 
     return run
@@ -205,7 +170,7 @@ def assert_succeeded(result: FlowResult) -> None:
     [task_id] = result.task_ids
     assert result.stats["tasks"][task_id]["status"] == "SUCCEEDED", result.debug()
     assert f"Runway task {task_id} succeeded" in result.output, result.debug()
-    assert "Runway wait finished after" in result.output  # execute_complete: the wait deferred to the trigger
+    assert f"Waiting for Runway task {task_id} in the triggerer (deferred)" in result.output
     assert_creates(result, tasks=1)
     assert_nothing_left_behind(result)
 

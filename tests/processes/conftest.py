@@ -238,6 +238,8 @@ class AirflowStack:
 
     def stored_runway_task_id(self, dag_id: str, run_id: str, task_id: str, map_index: int = -1) -> str | None:
         """What the provider stored for a retry: task_state_store (>= 3.3) or its Variable (3.1/3.2)."""
+        from airflow_provider_runway.resume import SubmittedTask
+
         if HAS_TASK_STATE_STORE:
             rows = self.query(
                 "SELECT value FROM task_state_store WHERE dag_id = ? AND run_id = ? AND task_id = ? "
@@ -247,18 +249,13 @@ class AirflowStack:
                 task_id,
                 map_index,
             )
-            if not rows:
-                return None
-            value = rows[0][0]
-            with suppress(ValueError):
-                value = json.loads(value)
-            return str(value)
-        key = f"airflow_provider_runway:{dag_id}:{run_id}:{task_id}:{map_index}"
-        rows = self.query("SELECT val, is_encrypted FROM variable WHERE key = ?", key)
-        if not rows:
-            return None
-        val, encrypted = rows[0]
-        return self.decrypt(val) if encrypted else str(val)
+            value = rows[0][0] if rows else None
+        else:
+            key = f"airflow_provider_runway:{dag_id}:{run_id}:{task_id}:{map_index}"
+            rows = self.query("SELECT val, is_encrypted FROM variable WHERE key = ?", key)
+            value = (self.decrypt(rows[0][0]) if rows[0][1] else rows[0][0]) if rows else None
+        record = SubmittedTask.from_stored(value)  # the id with the try lineage that submitted it
+        return record.runway_task_id if record else None
 
     # -- DAG runs --------------------------------------------------------------------------
 
