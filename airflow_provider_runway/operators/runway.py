@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.configuration import conf
 from airflow.sdk import BaseOperator
 
+from airflow_provider_runway.links import RunwayVideoLink
 from airflow_provider_runway.models import DEFAULT_MODEL
 from airflow_provider_runway.sensors.runway import (
     DEFAULT_NOT_VISIBLE_GRACE,
@@ -45,7 +46,10 @@ class RunwayImageToVideoOperator(RunwayWaitMixin, BaseOperator):
     cancelled, so a retry never pays twice.
 
     :param prompt_image: https URL, ``data:image/...;base64`` URI (<= 5 MiB), ``runway://`` URI
-        (flavor runway) or a list of ``{"uri": ..., "position": "first"|"last"}`` frames.
+        (flavor runway), a stored image (local path, ``file://`` or object storage URL such as
+        ``s3://bucket/cat.png``, read when the task runs) or a list of
+        ``{"uri": ..., "position": "first"|"last"}`` frames.
+    :param image_conn_id: Airflow connection for reading stored images (e.g. an ``aws`` one).
     :param model: Runway model id (default ``gen3a_turbo``); unknown models pass with a warning.
     :param prompt_text: motion/scene prompt (CometAPI <= 512 characters, Runway <= 1000).
     :param ratio: output ratio such as ``1280:768``; allowed values depend on flavor and model.
@@ -56,6 +60,11 @@ class RunwayImageToVideoOperator(RunwayWaitMixin, BaseOperator):
     :param extra_body: more API fields, sent as given (for fields not modelled yet).
     :param runway_conn_id: the ``runway`` connection.
     :param wait_for_completion: also wait for the task; the final task goes to XCom ``runway_task``.
+    :param output_path: with ``wait_for_completion``, store the video here (a file, or a folder
+        when it ends in ``/``; local or object storage) with a JSON sidecar; XCom ``runway_video``.
+    :param output_conn_id: Airflow connection for writing to ``output_path``.
+    :param idempotent: skip the paid create when a video and sidecar for the same image bytes
+        and parameters are already stored at ``output_path`` (needs ``output_path``).
     :param deferrable: wait in the triggerer (default ``[operators] default_deferrable``).
     :param poll_interval: seconds between polls while waiting.
     :param timeout: seconds to wait before failing (the remote task is cancelled unless
@@ -77,8 +86,12 @@ class RunwayImageToVideoOperator(RunwayWaitMixin, BaseOperator):
         "content_moderation",
         "extra_body",
         "runway_conn_id",
+        "image_conn_id",
+        "output_path",
+        "output_conn_id",
     )
     template_fields_renderers = {"extra_body": "json", "content_moderation": "json"}
+    operator_extra_links = (RunwayVideoLink(),)
     ui_color = "#d9c6f2"
 
     def __init__(
@@ -102,9 +115,21 @@ class RunwayImageToVideoOperator(RunwayWaitMixin, BaseOperator):
         cancel_on_timeout: bool = True,
         cancel_on_kill: bool = True,
         resubmit_on_failure: bool = True,
+        image_conn_id: str | None = None,
+        output_path: str | None = None,
+        output_conn_id: str | None = None,
+        idempotent: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        if output_path and not wait_for_completion:
+            raise ValueError("output_path needs wait_for_completion=True (or set it on a RunwayTaskSensor)")
+        if idempotent and not output_path:
+            raise ValueError("idempotent=True needs an output_path to find earlier videos in")
+        self.image_conn_id = image_conn_id
+        self.output_path = output_path
+        self.output_conn_id = output_conn_id
+        self.idempotent = idempotent
         self.prompt_image = prompt_image
         self.model = model
         self.prompt_text = prompt_text
@@ -124,10 +149,11 @@ class RunwayImageToVideoOperator(RunwayWaitMixin, BaseOperator):
         self.cancel_on_kill = cancel_on_kill
         self.resubmit_on_failure = resubmit_on_failure
 
-    def _validated_body(self, flavor: str) -> ValidatedBody:
+    def _validated_body(self, flavor: str, prompt_image: Any) -> ValidatedBody:
         from airflow_provider_runway.models import WIRE_NAMES, build_image_to_video_body
 
         params = {name: getattr(self, name) for name in WIRE_NAMES}  # the rendered request parameters
+        params["prompt_image"] = prompt_image  # stored images resolved; self.prompt_image stays the path
         return build_image_to_video_body(**params, extra_body=self.extra_body, flavor=flavor)
 
     def _reusable_task(self, hook: RunwayHook, store: SubmittedTaskStore) -> str | None:
@@ -159,9 +185,14 @@ class RunwayImageToVideoOperator(RunwayWaitMixin, BaseOperator):
         from airflow_provider_runway.errors import CreateOutcomeUnknownError
         from airflow_provider_runway.hooks.runway import RunwayHook
         from airflow_provider_runway.resume import SubmittedTaskStore
+        from airflow_provider_runway.storage import prepare_request
 
         hook = RunwayHook(self.runway_conn_id)
-        validated = self._validated_body(hook.flavor)  # bad input fails here, before any paid call
+        # Stored images are read and the output checked here: bad input fails before any paid call.
+        prepared = prepare_request(self, context, hook, self._validated_body)
+        if prepared.done is not None:
+            return prepared.done  # its video and sidecar are already stored: nothing to pay for
+        validated = prepared.validated(hook)
         store = SubmittedTaskStore(context, self.log)
         runway_task_id = self._reusable_task(hook, store)
         if runway_task_id is None:
@@ -172,6 +203,7 @@ class RunwayImageToVideoOperator(RunwayWaitMixin, BaseOperator):
                 raise AirflowFailException(str(err)) from err
             store.set(runway_task_id)
         context["ti"].xcom_push(key=XCOM_TASK_ID_KEY, value=runway_task_id)
+        prepared.remember(context, runway_task_id)
         if not self.wait_for_completion:
             store.clear()
             return runway_task_id
@@ -190,7 +222,7 @@ class RunwayImageToVideoOperator(RunwayWaitMixin, BaseOperator):
         from airflow_provider_runway.resume import SubmittedTaskStore
 
         self.log.info("Runway wait finished after %s polls: %s", event.get("polls", "?"), event.get("message"))
-        task = self._finish(event, failure_retryable=self.resubmit_on_failure)
+        task = self._finish_and_store(context, event, failure_retryable=self.resubmit_on_failure)
         context["ti"].xcom_push(key=XCOM_TASK_KEY, value=task)
         SubmittedTaskStore(context, self.log).clear()
         return str(event.get("runway_task_id"))

@@ -14,6 +14,7 @@ from airflow.configuration import conf
 from airflow.sdk import BaseSensorOperator
 
 from airflow_provider_runway._compat import AirflowSensorTimeout
+from airflow_provider_runway.links import RunwayVideoLink
 from airflow_provider_runway.waiting import ERROR, SUCCESS, TIMEOUT, WaitTracker, as_seconds, result_from_event
 
 if TYPE_CHECKING:
@@ -35,6 +36,8 @@ class RunwayWaitMixin:
     not_visible_grace: float
     cancel_on_timeout: bool
     cancel_on_kill: bool
+    output_path: str | None
+    output_conn_id: str | None
     log: Any
     _tracker: WaitTracker | None = None
     _waiting_on: str | None = None
@@ -114,6 +117,15 @@ class RunwayWaitMixin:
             self.log.info("Runway task %s succeeded; output: %s", task.get("id"), task.get("output"))
         return result_from_event(event, failure_retryable=failure_retryable)
 
+    def _finish_and_store(self, context: Context, event: dict[str, Any], *, failure_retryable: bool) -> dict[str, Any]:
+        """``_finish``, then (with ``output_path``) store the video; a failed wait's outcome is recorded."""
+        from airflow_provider_runway.storage import record_wait_failure, store_video
+
+        record_wait_failure(self, context, event)
+        task = self._finish(event, failure_retryable=failure_retryable)
+        store_video(self, context, task)
+        return task
+
     def _cancel_quietly(self, runway_task_id: str) -> None:
         try:
             self._runway_hook().cancel_task(runway_task_id)
@@ -138,9 +150,14 @@ class RunwayTaskSensor(RunwayWaitMixin, BaseSensorOperator):
     :param not_visible_grace: seconds during which ``task_not_exist`` means "not visible yet".
     :param cancel_on_timeout: cancel the Runway task when the wait times out or gives up.
     :param cancel_on_kill: cancel the Runway task when the waiting task is killed.
+    :param output_path: store the video here after SUCCEEDED (a file, or a folder when it ends in
+        ``/``; local or object storage) with a JSON sidecar; XCom ``runway_video``. Checked for
+        write access before the wait starts.
+    :param output_conn_id: Airflow connection for writing to ``output_path``.
     """
 
-    template_fields: Sequence[str] = ("runway_task_id", "runway_conn_id")
+    template_fields: Sequence[str] = ("runway_task_id", "runway_conn_id", "output_path", "output_conn_id")
+    operator_extra_links = (RunwayVideoLink(),)
     ui_color = "#e8d3f5"
 
     def __init__(
@@ -154,6 +171,8 @@ class RunwayTaskSensor(RunwayWaitMixin, BaseSensorOperator):
         not_visible_grace: float = DEFAULT_NOT_VISIBLE_GRACE,
         cancel_on_timeout: bool = True,
         cancel_on_kill: bool = True,
+        output_path: str | None = None,
+        output_conn_id: str | None = None,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("poke_interval", poll_interval)
@@ -165,8 +184,13 @@ class RunwayTaskSensor(RunwayWaitMixin, BaseSensorOperator):
         self.not_visible_grace = float(not_visible_grace)
         self.cancel_on_timeout = cancel_on_timeout
         self.cancel_on_kill = cancel_on_kill
+        self.output_path = output_path
+        self.output_conn_id = output_conn_id
 
     def execute(self, context: Context) -> Any:
+        from airflow_provider_runway.storage import check_output_writable
+
+        check_output_writable(self)  # before the wait: the Runway task keeps running if this fails
         if self.deferrable:
             self.defer(
                 trigger=self._make_trigger(str(self.runway_task_id), as_seconds(self.timeout)),
@@ -191,9 +215,9 @@ class RunwayTaskSensor(RunwayWaitMixin, BaseSensorOperator):
         event = self._poll_sync(self._runway_hook(), tracker)
         if event is None:
             return False
-        return PokeReturnValue(is_done=True, xcom_value=self._finish(event, failure_retryable=False))
+        return PokeReturnValue(is_done=True, xcom_value=self._finish_and_store(context, event, failure_retryable=False))
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
         """Resume after the trigger fired: return the final task or raise."""
         self.log.info("Runway wait finished after %s polls: %s", event.get("polls", "?"), event.get("message"))
-        return self._finish(event, failure_retryable=False)
+        return self._finish_and_store(context, event, failure_retryable=False)
