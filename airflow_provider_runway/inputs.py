@@ -25,7 +25,7 @@ from functools import cached_property
 from typing import Any
 
 from airflow_provider_runway.errors import InvalidRequestError
-from airflow_provider_runway.locations import describe, is_storage_location, name_of, storage_path
+from airflow_provider_runway.locations import describe, is_local, is_storage_location, name_of, storage_path
 from airflow_provider_runway.models import MAX_DATA_URI_CHARS, flavor_spec
 
 ACCEPTED_TYPES: dict[str, str] = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WebP"}
@@ -100,7 +100,7 @@ def read_image(location: str, conn_id: str | None, size_problem: Callable[[int, 
     Checks in the order a user fixes them: can it be read, is it an image Runway takes, does
     its size fit (judged from the file's size before it is read whole).
     """
-    via = f" with connection {conn_id!r}" if conn_id else ""
+    via = f" with connection {conn_id!r}" if conn_id and not is_local(location) else ""
     try:
         path = storage_path(location, conn_id)
         with path.open("rb") as handle:

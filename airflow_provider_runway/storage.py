@@ -95,7 +95,7 @@ def probe_writable(output_path: str, conn_id: str | None) -> None:
             path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(b"ok")
     except Exception as err:
-        via = f" with connection {conn_id!r}" if conn_id else ""
+        via = f" with connection {conn_id!r}" if conn_id and not is_local(folder) else ""
         raise InvalidRequestError(
             "output_path", f"cannot write to {folder}{via}: {type(err).__name__}: {err}"
         ) from None
