@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 from airflow.configuration import conf
 from airflow.sdk import BaseOperator
 
-from airflow_provider_runway.links import RunwayVideoLink
 from airflow_provider_runway.models import DEFAULT_MODEL
 from airflow_provider_runway.sensors.runway import (
     DEFAULT_NOT_VISIBLE_GRACE,
@@ -91,7 +90,6 @@ class RunwayImageToVideoOperator(RunwayWaitMixin, BaseOperator):
         "output_conn_id",
     )
     template_fields_renderers = {"extra_body": "json", "content_moderation": "json"}
-    operator_extra_links = (RunwayVideoLink(),)
     ui_color = "#d9c6f2"
 
     def __init__(

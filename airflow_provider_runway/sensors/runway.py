@@ -6,7 +6,7 @@ DAG files import this at every parse, so the hook and HTTP stack load only when 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -14,11 +14,10 @@ from airflow.configuration import conf
 from airflow.sdk import BaseSensorOperator
 
 from airflow_provider_runway._compat import AirflowSensorTimeout
-from airflow_provider_runway.links import RunwayVideoLink
 from airflow_provider_runway.waiting import ERROR, SUCCESS, TIMEOUT, WaitTracker, as_seconds, result_from_event
 
 if TYPE_CHECKING:
-    from airflow.sdk import Context
+    from airflow.sdk import BaseOperatorLink, Context
 
     from airflow_provider_runway.hooks.runway import RunwayHook
     from airflow_provider_runway.triggers.runway import RunwayTaskTrigger
@@ -41,6 +40,17 @@ class RunwayWaitMixin:
     log: Any
     _tracker: WaitTracker | None = None
     _waiting_on: str | None = None
+
+    if TYPE_CHECKING:
+        operator_extra_links: Collection[BaseOperatorLink]
+    else:
+
+        @property
+        def operator_extra_links(self):
+            """The "Runway video" button; a property, so that parsing a DAG does not import the link machinery."""
+            from airflow_provider_runway.links import RunwayVideoLink
+
+            return (RunwayVideoLink(),)
 
     def _runway_hook(self) -> RunwayHook:
         from airflow_provider_runway.hooks.runway import RunwayHook
@@ -157,7 +167,6 @@ class RunwayTaskSensor(RunwayWaitMixin, BaseSensorOperator):
     """
 
     template_fields: Sequence[str] = ("runway_task_id", "runway_conn_id", "output_path", "output_conn_id")
-    operator_extra_links = (RunwayVideoLink(),)
     ui_color = "#e8d3f5"
 
     def __init__(
