@@ -28,7 +28,7 @@ pytestmark = pytest.mark.integration
 
 STORAGE_DAG = """
 from datetime import datetime
-from airflow.sdk import DAG, Asset
+from airflow.sdk import DAG, Asset, AssetAlias
 from airflow_provider_runway.operators.runway import RunwayImageToVideoOperator
 from airflow_provider_runway.sensors.runway import RunwayTaskSensor
 
@@ -36,10 +36,12 @@ with DAG("runway_storage", schedule=None, start_date=datetime(2026, 1, 1), catch
     RunwayImageToVideoOperator(
         task_id="make", prompt_image="{image}", image_conn_id="s3_test", seed=5, prompt_text="{{{{ 'waves' }}}}",
         wait_for_completion=True, deferrable=True, poll_interval=0.3,
-        output_path="{output}", output_conn_id="s3_test", idempotent=True, outlets=[Asset("runway_test_videos")],
+        output_path="{output}", output_conn_id="s3_test", idempotent=True,
+        outlets=[Asset("runway_test_videos"), AssetAlias("runway_test_alias")],
     )
     submit = RunwayImageToVideoOperator(task_id="submit", prompt_image="{local_image}", prompt_text="sensor stores it")
-    RunwayTaskSensor(task_id="wait", runway_task_id=submit.output, output_path="{local_out}", poll_interval=0.3)
+    RunwayTaskSensor(task_id="wait", runway_task_id=submit.output, output_path="{local_out}", poll_interval=0.3,
+                     deferrable=False, mode="poke")  # the deferrable finish path is the operator's ("make")
 """
 
 
@@ -130,6 +132,8 @@ def test_operator_and_sensor_store_videos_and_a_rerun_skips_the_paid_create(
                    "runway_test_videos")  # fmt: skip
     assert [json.loads(extra)["outcome"] for (extra,) in events] == ["created"]
     assert json.loads(events[0][0])["video"] == meta["video"]
+    by_alias = "select count(*) from asset_event e join asset a on a.id = e.asset_id where a.uri = ?"
+    assert query(home, by_alias, meta["video"]) == [(1,)]  # the alias made the video its own asset
 
     output = run(dag_file, runway_emulator, s3_server, "runway_storage")
     assert output.startswith("exit 0"), output[-6000:]
@@ -139,6 +143,7 @@ def test_operator_and_sensor_store_videos_and_a_rerun_skips_the_paid_create(
     events = query(home, "select e.extra from asset_event e join asset a on a.id = e.asset_id where a.name = ?",
                    "runway_test_videos")  # fmt: skip
     assert [json.loads(extra)["outcome"] for (extra,) in events] == ["created", "skipped"]
+    assert query(home, by_alias, meta["video"]) == [(2,)]
 
 
 BATCH_DAG = ROOT / "dags" / "runway_batch_videos.py"

@@ -7,6 +7,7 @@ The S3 side goes through the same code path as a user's ``s3://`` URL: Airflow's
 from __future__ import annotations
 
 import base64
+import contextlib
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from airflow_provider_runway.batch import list_images, read_manifest
-from airflow_provider_runway.errors import InvalidRequestError
+from airflow_provider_runway.errors import InvalidRequestError, RunwayTaskNotVisibleError
 from airflow_provider_runway.hooks.runway import RunwayHook
 from airflow_provider_runway.inputs import resolve_prompt_image
 from airflow_provider_runway.operators.runway import RunwayImageToVideoOperator
@@ -23,6 +24,7 @@ from airflow_provider_runway.storage import XCOM_VIDEO_KEY, store_video
 from tests.storage.images import CAT_PNG, FRACTAL_JPEG, GIF, oversize_png
 
 if TYPE_CHECKING:
+    from airflow_provider_runway.tasks import RunwayTask
     from tests.storage.conftest import S3Server
 
 pytestmark = pytest.mark.integration
@@ -44,6 +46,11 @@ class XComRecorder:
 
 
 class StateStore(dict):  # type: ignore[type-arg]
+    """Airflow 3.3's task_state_store interface (what survives from one try to the next)."""
+
+    def set(self, key: str, value: Any) -> None:
+        self[key] = value
+
     def delete(self, key: str) -> None:
         self.pop(key, None)
 
@@ -111,24 +118,19 @@ def test_sensor_checks_its_output_before_waiting(runway_emulator: Any, runway_co
     assert runway_emulator.requests() == []
 
 
+def _wait_until_succeeded(hook: RunwayHook, task_id: str) -> RunwayTask:
+    for _ in range(200):
+        with contextlib.suppress(RunwayTaskNotVisibleError):
+            task = hook.get_task(task_id)
+            if task.status == "SUCCEEDED":
+                return task
+        time.sleep(0.1)
+    raise AssertionError(f"emulator task {task_id} did not succeed")
+
+
 def _succeeded_task(hook: RunwayHook) -> dict[str, Any]:
     task_id = hook.submit_image_to_video({"promptImage": "https://images.example.com/a.jpg", "model": "gen3a_turbo"})
-    for _ in range(100):
-        task = hook.get_task(task_id) if _visible(hook, task_id) else None
-        if task is not None and task.status == "SUCCEEDED":
-            return task.to_dict()
-        time.sleep(0.1)
-    raise AssertionError("the emulator task did not succeed")
-
-
-def _visible(hook: RunwayHook, task_id: str) -> bool:
-    from airflow_provider_runway.errors import RunwayTaskNotVisibleError
-
-    try:
-        hook.get_task(task_id)
-    except RunwayTaskNotVisibleError:
-        return False
-    return True
+    return _wait_until_succeeded(hook, task_id).to_dict()
 
 
 def test_a_failed_store_after_success_logs_what_was_paid_for(
@@ -187,3 +189,41 @@ def test_an_oversize_image_is_uploaded_with_flavor_runway(
     op.execute(context={"ti": XComRecorder(), "task_state_store": StateStore()})  # type: ignore[arg-type]
     creates = [r for r in runway_emulator.requests() if r["method"] == "POST" and r["path"].endswith("image_to_video")]
     assert creates[0]["body"]["promptImage"].startswith("runway://")
+
+
+def test_a_retry_after_a_failed_store_reconnects_and_stores_without_paying_again(
+    s3_server: S3Server, runway_emulator: Any, runway_connection: Any
+) -> None:
+    from airflow_provider_runway._compat import AirflowException, TaskDeferred
+    from airflow_provider_runway.waiting import SUCCESS, wait_event
+
+    bucket_out = s3_server.bucket("out")
+    op = RunwayImageToVideoOperator(
+        task_id="make",
+        prompt_image="https://images.example.com/a.jpg",
+        wait_for_completion=True,
+        deferrable=True,
+        output_path=f"s3://{bucket_out}/videos/",
+        output_conn_id=s3_server.conn_id,
+    )
+    state = StateStore()  # what survives between tries (task_state_store)
+
+    def one_try(while_waiting: Any = None) -> dict[str, Any]:
+        ti = XComRecorder()  # XCom does not survive a new try
+        context: Any = {"ti": ti, "task_state_store": state}
+        with pytest.raises(TaskDeferred):
+            op.execute(context)  # reads, checks the output, creates (or reconnects), defers
+        if while_waiting is not None:
+            while_waiting()
+        task = _wait_until_succeeded(RunwayHook(), ti.xcom["runway_task_id"])
+        op.execute_complete(context, wait_event(SUCCESS, task.id, "done", task))
+        return ti.xcom
+
+    with pytest.raises(AirflowException, match="Storing the video"):
+        one_try(while_waiting=lambda: s3_server.client.delete_bucket(Bucket=bucket_out))  # the bucket goes away
+    assert runway_emulator.stats()["creates"]["count"] == 1
+    s3_server.client.create_bucket(Bucket=bucket_out)
+    xcom = one_try()  # Airflow's retry
+    assert xcom[XCOM_VIDEO_KEY]["outcome"] == "created"
+    assert runway_emulator.stats()["creates"]["count"] == 1  # it reconnected to the task already paid for
+    assert any(k.endswith(".mp4") for k in s3_server.keys(bucket_out))
