@@ -227,3 +227,10 @@ def test_a_retry_after_a_failed_store_reconnects_and_stores_without_paying_again
     assert xcom[XCOM_VIDEO_KEY]["outcome"] == "created"
     assert runway_emulator.stats()["creates"]["count"] == 1  # it reconnected to the task already paid for
     assert any(k.endswith(".mp4") for k in s3_server.keys(bucket_out))
+
+
+def test_nothing_here_can_reach_beyond_loopback() -> None:
+    import socket
+
+    with socket.socket() as sock, pytest.raises(ConnectionRefusedError, match="only connect to loopback"):
+        sock.connect(("192.0.2.1", 443))  # TEST-NET-1: refused by the guard before any packet
