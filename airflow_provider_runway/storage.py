@@ -21,7 +21,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -134,7 +134,6 @@ class PreparedRequest:
     flavor: str
     request: dict[str, Any]
     done: str | None = None  # the Runway task id of the video already stored at the target
-    outcome: dict[str, Any] = field(default_factory=dict)
 
     def validated(self, hook: Any) -> ValidatedBody:
         """The body to send: stored images inline, or uploaded first when too large (flavor runway)."""
@@ -183,24 +182,35 @@ def _first_source(prompt_image: Any) -> Any:
     return describe(prompt_image)
 
 
+def _stored_sidecar(op: Any, video: str, key: str) -> dict[str, Any] | None:
+    """The sidecar of a whole video made from this request, if ``video`` is one."""
+    try:
+        meta = read_sidecar(sidecar_location(video), op.output_conn_id)
+        if meta is None:
+            return None
+        if is_done(meta, key, _size(video, op.output_conn_id)):
+            return meta
+    except Exception as err:  # unreadable output: the write probe that follows says why
+        op.log.warning("Could not check %s for an earlier video: %s: %s", video, type(err).__name__, err)
+        return None
+    op.log.info("%s exists but was made from other inputs or is incomplete; making it again", video)
+    return None
+
+
 def _already_stored(op: Any, context: Mapping[str, Any], prepared: PreparedRequest, output: str, key: str) -> bool:
     video = video_location(output, key, None)
-    sidecar_at = sidecar_location(video)
-    meta = read_sidecar(sidecar_at, op.output_conn_id)
-    if not is_done(meta, key, _size(video, op.output_conn_id) if meta else None):
-        if meta is not None:
-            op.log.info("%s exists but was made from other inputs or is incomplete; making it again", video)
+    meta = _stored_sidecar(op, video, key)
+    if meta is None:
         return False
-    assert meta is not None
     prepared.done = str(meta.get("runway_task_id"))
-    prepared.outcome = stored_outcome(SKIPPED, meta, sidecar_at, _map_index(context))
+    record = stored_outcome(SKIPPED, meta, sidecar_location(video), _map_index(context))
     op.log.info(
         "Skipped, already done: %s (Runway task %s) is stored with its sidecar for these inputs; no paid call made",
         video,
         prepared.done,
     )
-    _push(context, XCOM_VIDEO_KEY, prepared.outcome)
-    emit_asset_events(op, context, prepared.outcome, meta)
+    _push(context, XCOM_VIDEO_KEY, record)
+    emit_asset_events(op, context, record, meta)
     return True
 
 

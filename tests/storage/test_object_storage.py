@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import json
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -234,3 +235,22 @@ def test_nothing_here_can_reach_beyond_loopback() -> None:
 
     with socket.socket() as sock, pytest.raises(ConnectionRefusedError, match="only connect to loopback"):
         sock.connect(("192.0.2.1", 443))  # TEST-NET-1: refused by the guard before any packet
+
+
+def test_a_named_output_is_made_again_only_when_the_request_changes(
+    runway_emulator: Any, runway_connection: Any, tmp_path: Path
+) -> None:
+    clip = tmp_path / "clips" / "cat.mp4"
+
+    def make(seed: int) -> dict[str, Any]:
+        op = _operator(output_path=str(clip), idempotent=True, seed=seed, poll_interval=0.2)
+        ti = XComRecorder()
+        op.execute(context={"ti": ti, "task_state_store": StateStore()})  # type: ignore[arg-type]
+        return ti.xcom[XCOM_VIDEO_KEY]
+
+    assert make(1)["outcome"] == "created"
+    assert make(2)["outcome"] == "created"  # same file name, other inputs: made again, replaced
+    assert json.loads(clip.with_suffix(".json").read_text())["seed"] == 2
+    assert make(2)["outcome"] == "skipped"
+    assert runway_emulator.stats()["creates"]["count"] == 2
+    assert sorted(p.name for p in clip.parent.iterdir()) == ["cat.json", "cat.mp4"]  # no staging leftovers
