@@ -10,6 +10,7 @@ trigger and the HTTP stack load only when a task runs.
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,8 @@ from airflow_provider_runway.waiting import (
 )
 
 if TYPE_CHECKING:
+    from airflow.sdk import BaseOperatorLink, Context
+
     from airflow_provider_runway.hooks.runway import RunwayHook
     from airflow_provider_runway.retry import RetryPolicy
     from airflow_provider_runway.triggers.runway import RunwayTaskTrigger
@@ -57,10 +60,23 @@ class RunwayWaitMixin:
     not_visible_grace: float
     cancel_on_timeout: bool
     cancel_on_kill: bool
+    output_path: str | None = None
+    output_conn_id: str | None = None
     log: Any
     _tracker: WaitTracker | None = None
     _poll_hook: RunwayHook | None = None
     _waiting_on: str | None = None
+
+    if TYPE_CHECKING:
+        operator_extra_links: Collection[BaseOperatorLink]
+    else:
+
+        @property
+        def operator_extra_links(self):
+            """The "Runway video" button; a property, so that parsing a DAG does not import the link machinery."""
+            from airflow_provider_runway.links import RunwayVideoLink
+
+            return (RunwayVideoLink(),)
 
     def _runway_hook(self, retry_policy: RetryPolicy | None = None) -> RunwayHook:
         from airflow_provider_runway.hooks.runway import RunwayHook
@@ -143,6 +159,17 @@ class RunwayWaitMixin:
             task = event.get("task") or {}
             self.log.info("Runway task %s succeeded; output: %s", task.get("id"), task.get("output"))
         return result_from_event(event, no_resubmit_reason=no_resubmit_reason)
+
+    def _finish_and_store(
+        self, context: Context, event: dict[str, Any], *, no_resubmit_reason: str | None
+    ) -> dict[str, Any]:
+        """``_finish``, then (with ``output_path``) store the video; a failed wait's outcome is recorded."""
+        from airflow_provider_runway.storage import record_wait_failure, store_video
+
+        record_wait_failure(self, context, event)
+        task = self._finish(event, no_resubmit_reason=no_resubmit_reason)
+        store_video(self, context, task)
+        return task
 
     def _cancel_quietly(self, runway_task_id: str) -> None:
         try:

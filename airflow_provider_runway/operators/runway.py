@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 from airflow.configuration import conf
 from airflow.sdk import BaseOperator
 
-from airflow_provider_runway.models import DEFAULT_MODEL
 from airflow_provider_runway.poll_schedule import poll_interval_seconds
 from airflow_provider_runway.wait import (
     DEFAULT_NOT_VISIBLE_GRACE,
@@ -44,17 +43,30 @@ class RunwayImageToVideoOperator(RunwayWaitMixin, BaseOperator):
     failure code allows a retry (``failures.py``); content refusals never are.
 
     :param prompt_image: https URL, ``data:image/...;base64`` URI (<= 5 MiB), ``runway://`` URI
-        (flavor runway) or a list of ``{"uri": ..., "position": "first"|"last"}`` frames.
-    :param model: Runway model id (default ``gen3a_turbo``); unknown models pass with a warning.
+        (flavor runway), a stored image (local path, ``file://`` or object storage URL such as
+        ``s3://bucket/cat.png``, read when the task runs) or a list of
+        ``{"uri": ..., "position": "first"|"last"}`` frames.
+    :param image_conn_id: Airflow connection for reading stored images (e.g. an ``aws`` one).
+    :param model: Runway model id (default: the flavor's, ``gen3a_turbo`` through CometAPI,
+        ``gen4_turbo`` through Runway); unknown models pass with a warning.
     :param prompt_text: motion/scene prompt (CometAPI <= 512 characters, Runway <= 1000).
     :param ratio: output ratio such as ``1280:768``; allowed values depend on flavor and model.
     :param duration: seconds of video; allowed values depend on flavor and model.
     :param seed: integer for reproducible results.
     :param watermark: add Runway's watermark.
     :param content_moderation: e.g. ``{"publicFigureThreshold": "low"}``.
+    :param negative_prompt: what should not appear (models that take it, e.g. veo3.1).
+    :param audio: generate audio (models that take it, e.g. veo3.1; affects price).
     :param extra_body: more API fields, sent as given (for fields not modelled yet).
+    :param lenient: known-model rule violations become warnings instead of errors, for when
+        Runway's API has moved ahead of this provider's catalog (model-independent checks stay).
     :param runway_conn_id: the ``runway`` connection.
     :param wait_for_completion: also wait for the task; the final task goes to XCom ``runway_task``.
+    :param output_path: with ``wait_for_completion``, store the video here (a file, or a folder
+        when it ends in ``/``; local or object storage) with a JSON sidecar; XCom ``runway_video``.
+    :param output_conn_id: Airflow connection for writing to ``output_path``.
+    :param idempotent: skip the paid create when a video and sidecar for the same image bytes
+        and parameters are already stored at ``output_path`` (needs ``output_path``).
     :param deferrable: wait in the triggerer (default ``[operators] default_deferrable``).
     :param poll_interval: seconds between polls while waiting.
     :param timeout: seconds to wait before failing (the remote task is cancelled unless
@@ -79,8 +91,13 @@ class RunwayImageToVideoOperator(RunwayWaitMixin, BaseOperator):
         "seed",
         "watermark",
         "content_moderation",
+        "negative_prompt",
+        "audio",
         "extra_body",
         "runway_conn_id",
+        "image_conn_id",
+        "output_path",
+        "output_conn_id",
     )
     template_fields_renderers = {"extra_body": "json", "content_moderation": "json"}
     ui_color = "#d9c6f2"
@@ -89,14 +106,17 @@ class RunwayImageToVideoOperator(RunwayWaitMixin, BaseOperator):
         self,
         *,
         prompt_image: str | list[dict[str, str]],
-        model: str = DEFAULT_MODEL,
+        model: str | None = None,
         prompt_text: str | None = None,
         ratio: str | None = None,
         duration: int | str | None = None,
         seed: int | str | None = None,
         watermark: bool | str | None = None,
         content_moderation: Mapping[str, Any] | None = None,
+        negative_prompt: str | None = None,
+        audio: bool | str | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        lenient: bool = False,
         runway_conn_id: str = "runway_default",
         wait_for_completion: bool = False,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=True),
@@ -107,9 +127,24 @@ class RunwayImageToVideoOperator(RunwayWaitMixin, BaseOperator):
         cancel_on_kill: bool = True,
         resubmit_on_failure: bool = True,
         reuse_after_clear: bool = False,
+        image_conn_id: str | None = None,
+        output_path: str | None = None,
+        output_conn_id: str | None = None,
+        idempotent: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        if output_path and not wait_for_completion:
+            raise ValueError("output_path needs wait_for_completion=True (or set it on a RunwayTaskSensor)")
+        if idempotent and not output_path:
+            raise ValueError("idempotent=True needs an output_path to find earlier videos in")
+        self.image_conn_id = image_conn_id
+        self.output_path = output_path
+        self.output_conn_id = output_conn_id
+        self.idempotent = idempotent
+        self.negative_prompt = negative_prompt
+        self.audio = audio
+        self.lenient = lenient
         self.prompt_image = prompt_image
         self.model = model
         self.prompt_text = prompt_text
@@ -130,11 +165,12 @@ class RunwayImageToVideoOperator(RunwayWaitMixin, BaseOperator):
         self.resubmit_on_failure = resubmit_on_failure
         self.reuse_after_clear = reuse_after_clear
 
-    def _validated_body(self, flavor: str) -> ValidatedBody:
+    def _validated_body(self, flavor: str, prompt_image: Any) -> ValidatedBody:
         from airflow_provider_runway.models import WIRE_NAMES, build_image_to_video_body
 
         params = {name: getattr(self, name) for name in WIRE_NAMES}  # the rendered request parameters
-        return build_image_to_video_body(**params, extra_body=self.extra_body, flavor=flavor)
+        params["prompt_image"] = prompt_image  # stored images resolved; self.prompt_image stays the path
+        return build_image_to_video_body(**params, extra_body=self.extra_body, flavor=flavor, lenient=self.lenient)
 
     def _reusable_task(self, hook: RunwayHook, store: SubmittedTaskStore) -> str | None:
         """The earlier try's Runway task, if it can be reused instead of paying again."""
@@ -182,9 +218,14 @@ class RunwayImageToVideoOperator(RunwayWaitMixin, BaseOperator):
         from airflow_provider_runway._compat import AirflowFailException
         from airflow_provider_runway.errors import CreateOutcomeUnknownError
         from airflow_provider_runway.hooks.runway import RunwayHook
+        from airflow_provider_runway.storage import prepare_request
 
         hook = RunwayHook(self.runway_conn_id)
-        validated = self._validated_body(hook.flavor)  # bad input fails here, before any paid call
+        # Stored images are read and the output checked here: bad input fails before any paid call.
+        prepared = prepare_request(self, context, hook, self._validated_body)
+        if prepared.done is not None:
+            return prepared.done  # its video and sidecar are already stored: nothing to pay for
+        validated = prepared.validated(hook)
         store = self._store(context)
         runway_task_id = self._reusable_task(hook, store)
         if runway_task_id is None:
@@ -195,6 +236,7 @@ class RunwayImageToVideoOperator(RunwayWaitMixin, BaseOperator):
                 raise AirflowFailException(str(err)) from err
             store.set(runway_task_id)
         context["ti"].xcom_push(key=XCOM_TASK_ID_KEY, value=runway_task_id)
+        prepared.remember(context, runway_task_id)
         if not self.wait_for_completion:
             store.clear()
             return runway_task_id
@@ -212,7 +254,9 @@ class RunwayImageToVideoOperator(RunwayWaitMixin, BaseOperator):
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> str:
         """Resume after the wait: push the final task to XCom ``runway_task``; return the id."""
-        task = self._finish(event, no_resubmit_reason=None if self.resubmit_on_failure else "resubmit_on_failure=False")
+        task = self._finish_and_store(
+            context, event, no_resubmit_reason=None if self.resubmit_on_failure else "resubmit_on_failure=False"
+        )
         context["ti"].xcom_push(key=XCOM_TASK_KEY, value=task)
         self._store(context).clear()
         return str(event.get("runway_task_id"))

@@ -45,9 +45,13 @@ class RunwayTaskSensor(RunwayWaitMixin, BaseSensorOperator):
     :param not_visible_grace: seconds during which ``task_not_exist`` means "not visible yet".
     :param cancel_on_timeout: cancel the Runway task when the wait times out or gives up.
     :param cancel_on_kill: cancel the Runway task when the waiting task is killed.
+    :param output_path: store the video here after SUCCEEDED (a file, or a folder when it ends in
+        ``/``; local or object storage) with a JSON sidecar; XCom ``runway_video``. Checked for
+        write access before the wait starts.
+    :param output_conn_id: Airflow connection for writing to ``output_path``.
     """
 
-    template_fields: Sequence[str] = ("runway_task_id", "runway_conn_id")
+    template_fields: Sequence[str] = ("runway_task_id", "runway_conn_id", "output_path", "output_conn_id")
     ui_color = "#e8d3f5"
 
     def __init__(
@@ -61,6 +65,8 @@ class RunwayTaskSensor(RunwayWaitMixin, BaseSensorOperator):
         not_visible_grace: float = DEFAULT_NOT_VISIBLE_GRACE,
         cancel_on_timeout: bool = True,
         cancel_on_kill: bool = True,
+        output_path: str | None = None,
+        output_conn_id: str | None = None,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("poke_interval", poll_interval)
@@ -72,9 +78,14 @@ class RunwayTaskSensor(RunwayWaitMixin, BaseSensorOperator):
         self.not_visible_grace = float(not_visible_grace)
         self.cancel_on_timeout = cancel_on_timeout
         self.cancel_on_kill = cancel_on_kill
+        self.output_path = output_path
+        self.output_conn_id = output_conn_id
 
     def execute(self, context: Context) -> Any:
+        from airflow_provider_runway.storage import check_output_writable
+
         task_id = task_id_to_wait_on(self.runway_task_id)
+        check_output_writable(self)  # before the wait: the Runway task keeps running if this fails
         timeout = as_seconds(self.timeout)
         if self.deferrable:
             self.defer(trigger=self._make_trigger(task_id, timeout), method_name="execute_complete")
@@ -102,7 +113,8 @@ class RunwayTaskSensor(RunwayWaitMixin, BaseSensorOperator):
         event = self._poll_once(tracker)
         if event is None:
             return False
-        return PokeReturnValue(is_done=True, xcom_value=self._finish(event, no_resubmit_reason=SENSOR_CANNOT_RESUBMIT))
+        task = self._finish_and_store(context, event, no_resubmit_reason=SENSOR_CANNOT_RESUBMIT)
+        return PokeReturnValue(is_done=True, xcom_value=task)
 
     def _get_next_poke_interval(
         self, started_at: datetime | float, run_duration: Callable[[], float], poke_count: int
@@ -114,4 +126,4 @@ class RunwayTaskSensor(RunwayWaitMixin, BaseSensorOperator):
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
         """Resume after the trigger fired: return the final task or raise."""
-        return self._finish(event, no_resubmit_reason=SENSOR_CANNOT_RESUBMIT)
+        return self._finish_and_store(context, event, no_resubmit_reason=SENSOR_CANNOT_RESUBMIT)

@@ -118,7 +118,7 @@ def test_an_endpoint_the_flavor_does_not_offer_fails_before_any_request_naming_w
 ) -> None:
     from airflow_provider_runway.errors import InvalidRequestError
 
-    with pytest.raises(InvalidRequestError, match="text_to_video is not offered through flavor cometapi.*runway"):
+    with pytest.raises(InvalidRequestError, match=r"text_to_video is not offered through flavor cometapi.*runway"):
         hook().create_task("text_to_video", {"model": "gen4.5", "promptText": "a fox", "ratio": "1280:720"})
     assert runway_connection.emulator.requests() == []
 
