@@ -174,22 +174,18 @@ def test_a_stored_video_to_s3_then_skipped(s3_server: S3Server, runway_emulator:
 
 
 @pytest.mark.runway_connection("runway")
-@pytest.mark.xfail(
-    strict=True,
-    raises=AttributeError,
-    reason="RunwayHook.upload_ephemeral (Runway's uploads API) is not in this hook yet",
-)
 def test_an_oversize_image_is_uploaded_with_flavor_runway(
     s3_server: S3Server, runway_emulator: Any, runway_connection: Any
 ) -> None:
     bucket = s3_server.bucket("in")
     image = s3_server.put(bucket, "big.png", oversize_png())
     op = RunwayImageToVideoOperator(
-        task_id="make", prompt_image=image, image_conn_id=s3_server.conn_id, ratio="1280:768"
+        task_id="make", prompt_image=image, image_conn_id=s3_server.conn_id, ratio="1280:720"
     )
     op.execute(context={"ti": XComRecorder(), "task_state_store": StateStore()})  # type: ignore[arg-type]
     creates = [r for r in runway_emulator.requests() if r["method"] == "POST" and r["path"].endswith("image_to_video")]
     assert creates[0]["body"]["promptImage"].startswith("runway://")
+    assert runway_emulator.stats()["uploads"]["count"] == 1
 
 
 def test_a_retry_after_a_failed_store_reconnects_and_stores_without_paying_again(
