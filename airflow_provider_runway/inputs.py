@@ -199,7 +199,8 @@ class ResolvedPrompt:
             return self.original
         if not self.is_list:
             return self.images[0].wire(uploader)
-        return [{"uri": image.wire(uploader), "position": image.position} for image in self.images]
+        # each frame as given, with only its uri resolved
+        return [{**frame, "uri": image.wire(uploader)} for frame, image in zip(self.original, self.images, strict=True)]
 
     def sources(self) -> list[dict[str, Any]]:
         return [image.source() for image in self.images]
