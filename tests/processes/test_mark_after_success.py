@@ -1,0 +1,156 @@
+"""Real Airflow processes: marking a deferred sensor after its Runway task SUCCEEDED keeps the video.
+
+The Runway task finishes while its sensor is still deferred (the trigger polled it once while
+RUNNING and sleeps a long poll interval), then the user marks the sensor success, or failed,
+through the api-server's REST API as the UI does. Airflow >= 3.3 then runs the trigger's
+``on_kill``. On Runway's own API a DELETE of a finished task deletes the task and its output,
+so the cancel must look before it deletes: afterwards the task is still there, its video still
+downloads, and no DELETE reached a finished task.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from typing import TYPE_CHECKING
+
+import pytest
+
+from airflow_provider_runway.tasks import SUCCEEDED
+from tests.processes.emulated_api import (
+    cancels_of_finished_tasks,
+    deletes_of,
+    deletes_of_finished_tasks,
+    download,
+    finish_runway_task,
+    get_task,
+    is_mp4,
+    provider_requests,
+)
+from tests.processes.stack import AIRFLOW_VERSION, PROCESS_API_KEY, AirflowStack
+
+if TYPE_CHECKING:
+    from airflow_provider_runway.emulator import EmulatorHandle
+
+pytestmark = [
+    pytest.mark.processes,
+    pytest.mark.skipif(
+        AIRFLOW_VERSION < (3, 3),
+        reason=(
+            f"Airflow {'.'.join(map(str, AIRFLOW_VERSION))}: triggers have no on_kill before Airflow 3.3, "
+            "so marking a deferred sensor never reaches the Runway API"
+        ),
+    ),
+]
+
+SENSORS = 2
+ACTIONS = ((0, "success"), (1, "failed"))
+# Until the trigger has polled once, no task may finish; the DAG's 60 s poll interval then
+# leaves the window in which the task has SUCCEEDED but the trigger has not seen it.
+GENERATION_SECONDS = 30.0
+ON_KILL_LOG = "Trigger cancelled by user action, invoking on_kill"
+TRIGGER_DONE_LOG = "trigger completed"
+
+
+def _on_kill_finished(stack: AirflowStack, dag_id: str, run_id: str, map_index: int) -> str | None:
+    """The trigger log once the triggerer has run on_kill and ended the trigger, else None."""
+    text = "\n".join(stack.trigger_logs(dag_id, run_id, "wait", map_index).values())
+    kill_at = text.find(ON_KILL_LOG)
+    return text if kill_at >= 0 and TRIGGER_DONE_LOG in text[kill_at:] else None
+
+
+def _damage_to_finished_task(emulator: EmulatorHandle, flavor: str, runway_id: str, video_url: str) -> list[str]:
+    """What a cancel did to a SUCCEEDED task that it should have left alone (empty: nothing)."""
+    problems = []
+    stats = emulator.stats()
+    destroyed = [c for c in cancels_of_finished_tasks(stats) if c["task_id"] == runway_id]
+    if destroyed:
+        problems.append(
+            f"a DELETE reached Runway task {runway_id} after it had SUCCEEDED ({destroyed}; DELETE statuses "
+            f"{deletes_of(emulator, runway_id)}): on Runway's API that deletes the task and its video"
+        )
+    if deletes_of_finished_tasks(stats) not in (None, 0):
+        problems.append(f"the emulator counted DELETEs of finished tasks: {stats['deletes']}")
+    if stats["tasks"][runway_id]["deleted"]:
+        problems.append(f"the emulator deleted task {runway_id}")
+    status, task = get_task(emulator, flavor, runway_id, PROCESS_API_KEY)
+    if status != 200 or task is None or task.status != SUCCEEDED:
+        problems.append(f"GET of the task now answers {status}: {task}")
+    for url in (video_url, *(task.output if task else ())):
+        status, data = download(url)
+        if status != 200 or not is_mp4(data):
+            problems.append(f"the video at {url} now answers {status}: {data[:120]!r}")
+    return problems
+
+
+@pytest.mark.parametrize("flavor", ["cometapi", "runway"])
+def test_marking_a_deferred_sensor_after_its_task_succeeded_keeps_the_video(
+    airflow_stack: AirflowStack, flavor: str
+) -> None:
+    stack, emulator = airflow_stack, airflow_stack.emulator
+    emulator.reset()
+    emulator.configure(generation_seconds=GENERATION_SECONDS, max_concurrency=32)
+    dag_id = f"runway_proc_mark_after_success_{flavor}"
+    run_id = stack.trigger(dag_id, f"mark_after_success_{flavor}")
+    stack.wait_for(
+        "both sensors deferred, each trigger having polled its RUNNING task",
+        lambda: stack.sensors_deferred_and_polled(dag_id, run_id, SENSORS),
+        240,
+    )
+    runway_ids = {index: str(value) for index, value in stack.db.xcom_values(dag_id, run_id, "submit").items()}
+    assert sorted(runway_ids) == [0, 1], runway_ids
+
+    on_kill_seconds: dict[str, float] = {}
+    damaged: dict[str, list[str]] = {}
+    for map_index, new_state in ACTIONS:
+        runway_id = runway_ids[map_index]
+        finished = finish_runway_task(emulator, runway_id)
+        status, task = get_task(emulator, flavor, runway_id, PROCESS_API_KEY)
+        assert status == 200 and task is not None and task.status == SUCCEEDED and task.output, (status, task)
+        video_url = task.output[0]
+        assert download(video_url)[0] == 200
+        [ti] = [t for t in stack.db.task_instances(dag_id, run_id, "wait") if t["map_index"] == map_index]
+        assert ti["state"] == "deferred", f"the trigger saw the task finish before the user acted: {ti}"
+
+        marked_at = time.time()
+        status, answer = stack.api(
+            "PATCH",
+            f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/wait/{map_index}",
+            {"new_state": new_state},
+            authorized=True,
+        )
+        assert status == 200, (new_state, status, answer)
+        [marked] = answer["task_instances"]
+        assert (marked["map_index"], marked["state"]) == (map_index, new_state), marked
+        # The scenario held: the trigger never polled between the task's end and the user's action.
+        assert provider_requests(emulator, runway_id, finished["finished_at"], marked_at) == []
+
+        logs = stack.wait_for(
+            f"the triggerer to run on_kill of the sensor marked {new_state} and end its trigger",
+            functools.partial(_on_kill_finished, stack, dag_id, run_id, map_index),
+            60,
+            interval=0.25,
+        )
+        on_kill_seconds[new_state] = time.time() - marked_at
+        damage = _damage_to_finished_task(emulator, flavor, runway_id, video_url)
+        if damage:
+            damaged[f"marked {new_state}"] = [*damage, f"trigger log:\n{logs[-2500:]}"]
+
+    # Both user actions are tried before judging, so a failure reports each one.
+    assert not damaged, "\n\n".join(f"{action}: " + "\n  ".join(problems) for action, problems in damaged.items())
+    state = stack.wait_for_run(dag_id, run_id, timeout=120)
+    sensors = {
+        ti["map_index"]: (ti["state"], ti["try_number"]) for ti in stack.db.task_instances(dag_id, run_id, "wait")
+    }
+    assert state == "failed", sensors  # map index 1 was marked failed
+    assert sensors == {0: ("success", 1), 1: ("failed", 1)}
+    stats = emulator.stats()
+    assert stats["creates"]["count"] == SENSORS, stats["creates"]
+    assert {runway_ids[i]: stats["tasks"][runway_ids[i]]["status"] for i in runway_ids} == dict.fromkeys(
+        runway_ids.values(), SUCCEEDED
+    )
+    print(
+        f"\nmark after success ({flavor}): "
+        + ", ".join(f"marked {state} -> on_kill done within {sec:.1f} s" for state, sec in on_kill_seconds.items())
+        + f"; DELETEs sent: {sum(len(deletes_of(emulator, t)) for t in runway_ids.values())}"
+    )
