@@ -48,3 +48,10 @@ bench: sync
 
 clean:
 	rm -rf .venv $(LOWEST_ENV) .tools output .pytest_cache .mypy_cache .ruff_cache
+
+.PHONY: test-scale test-ha
+test-scale: sync  ## Hundreds of deferred Runway waits in one real triggerer (minutes; not in `make test`)
+	.venv/bin/python -m pytest -m "processes and scale" tests/processes $(PYTEST_ARGS)
+
+test-ha: sync  ## Two real triggerers on PostgreSQL, one SIGKILLed mid-wait
+	.venv/bin/python -m pytest -m "processes and ha" tests/processes $(PYTEST_ARGS)

@@ -24,8 +24,7 @@ SHARED_STACK_DAGS = (
     "runway_proc_blocking",
     "runway_proc_resubmit",
     "runway_proc_user_kill",
-    "runway_proc_mark_after_success_cometapi",
-    "runway_proc_mark_after_success_runway",
+    "runway_proc_mark_after_success",
 )
 
 

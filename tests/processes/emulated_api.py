@@ -13,8 +13,8 @@ import urllib.request
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_runway.models import DEFAULT_RUNWAY_VERSION, FLAVORS
-from airflow_provider_runway.tasks import SUCCEEDED, RunwayTask, parse_task
+from airflow_provider_runway.models import DEFAULT_RUNWAY_VERSION, FLAVORS, build_image_to_video_body
+from airflow_provider_runway.tasks import SUCCEEDED, RunwayTask, parse_created_id, parse_task
 from airflow_provider_runway.tasks import TERMINAL_STATUSES as TERMINAL
 
 if TYPE_CHECKING:
@@ -57,21 +57,57 @@ def finish_runway_tasks(
         time.sleep(0.2)
 
 
-def get_task(emulator: EmulatorHandle, flavor: str, task_id: str, api_key: str) -> tuple[int, RunwayTask | None]:
-    """One GET of the task through the flavor's public API, as any client of the account could."""
-    request = urllib.request.Request(
-        emulator.base_url + FLAVORS[flavor].path(f"tasks/{task_id}"),
-        headers={
-            "Authorization": f"Bearer {api_key}",
-            "X-Runway-Version": DEFAULT_RUNWAY_VERSION,
-            "User-Agent": TEST_AGENT,
-        },
-    )
+def _api_request(
+    emulator: EmulatorHandle, flavor: str, suffix: str, api_key: str, body: dict[str, Any] | None = None
+) -> tuple[int, Any]:
+    """One call to the flavor's public API, as any client of the account could make it."""
+    headers = {
+        "Authorization": f"Bearer {api_key}",
+        "X-Runway-Version": DEFAULT_RUNWAY_VERSION,
+        "User-Agent": TEST_AGENT,
+    }
+    data = None
+    if body is not None:
+        data, headers["Content-Type"] = json.dumps(body).encode(), "application/json"
+    request = urllib.request.Request(emulator.base_url + FLAVORS[flavor].path(suffix), data=data, headers=headers)
     try:
         with _NO_PROXY.open(request, timeout=30) as response:
-            return response.status, parse_task(json.loads(response.read()), task_id)
+            return response.status, json.loads(response.read())
     except urllib.error.HTTPError as err:
         return err.code, None
+
+
+class ThrottledQueue:
+    """Hold every new Runway task THROTTLED, then let them all succeed at once.
+
+    Runway runs at most ``maxConcurrentGenerations`` tasks of an account at a time and queues
+    the rest as THROTTLED, in order; the emulator models that. One task of the test's own fills
+    the account's single slot, so every task created afterwards waits THROTTLED however long the
+    test needs; ``release`` widens the limit and shortens generation, and the whole queue then
+    starts, and finishes, at once. The test's own task stays RUNNING and is never cancelled.
+    """
+
+    def __init__(self, emulator: EmulatorHandle, api_key: str, flavor: str = "cometapi") -> None:
+        self.emulator = emulator
+        emulator.configure(max_concurrency=1, generation_seconds=86_400.0)
+        status, answer = _api_request(
+            emulator,
+            flavor,
+            "image_to_video",
+            api_key,
+            build_image_to_video_body(prompt_image="https://images.example.org/slot-holder.jpg", flavor=flavor).body,
+        )
+        assert status == 200, (status, answer)
+        self.slot_holder = parse_created_id(answer)
+
+    def release(self) -> None:
+        self.emulator.configure(max_concurrency=100_000, generation_seconds=0.001)
+
+
+def get_task(emulator: EmulatorHandle, flavor: str, task_id: str, api_key: str) -> tuple[int, RunwayTask | None]:
+    """One GET of the task through the flavor's public API."""
+    status, answer = _api_request(emulator, flavor, f"tasks/{task_id}", api_key)
+    return status, parse_task(answer, task_id) if status == 200 else None
 
 
 def download(url: str) -> tuple[int, bytes]:

@@ -58,8 +58,10 @@ class MetadataDB:
     def has_dag(self, dag_id: str) -> bool:
         return bool(self.query("SELECT 1 FROM serialized_dag WHERE dag_id = ?", dag_id))
 
-    def running_job(self, job_type: str) -> bool:
-        return bool(self.query("SELECT 1 FROM job WHERE job_type = ? AND state = 'running'", job_type))
+    def running_jobs(self, job_type: str) -> list[int]:
+        """Ids of the jobs of this type that have not ended (a SIGKILLed one stays 'running')."""
+        rows = self.query("SELECT id FROM job WHERE job_type = ? AND state = 'running' ORDER BY id", job_type)
+        return [int(row[0]) for row in rows]
 
     def trigger_rows(self) -> list[dict[str, Any]]:
         rows = self.query("SELECT id, classpath, kwargs, triggerer_id FROM trigger ORDER BY id")

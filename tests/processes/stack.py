@@ -137,6 +137,13 @@ class AirflowStack:
         component.proc.wait(timeout=30)
         return killed_at
 
+    def raise_priority(self, name: str, niceness: int = -10) -> None:
+        """Renice a component and its children: CPU taken by other work on the machine then no
+        longer shows up as a stall of this process (its own work still does)."""
+        leader = psutil.Process(self.components[name].proc.pid)
+        for proc in (leader, *leader.children(recursive=True)):
+            proc.nice(niceness)
+
     def check_alive(self) -> None:
         for component in self.components.values():
             if component.expected_alive and not component.alive:
@@ -193,8 +200,11 @@ class AirflowStack:
 
     # -- DAG runs --------------------------------------------------------------------------
 
-    def sensors_deferred_and_polled(self, dag_id: str, run_id: str, count: int) -> dict[str, Any] | None:
-        """All ``count`` mapped ``wait`` sensors deferred and every Runway task polled, else None.
+    def sensors_deferred_and_polled(
+        self, dag_id: str, run_id: str, count: int, sensor_ids: tuple[str, ...] = ("wait",)
+    ) -> dict[str, Any] | None:
+        """All ``count`` mapped sensors (task ids ``sensor_ids``) deferred and every Runway task
+        polled, else None.
 
         Fails fast (not by timeout) if a Runway task already finished: the machine is then too
         slow for the test's generation time.
@@ -202,7 +212,7 @@ class AirflowStack:
         stats = self.emulator.stats()
         finished = {t: s["status"] for t, s in stats["tasks"].items() if s["status"] in TERMINAL}
         assert not finished, f"Runway tasks finished before every sensor was deferred: {finished}"
-        sensors = self.db.task_instances(dag_id, run_id, "wait")
+        sensors = [ti for ti in self.db.task_instances(dag_id, run_id) if ti["task_id"] in sensor_ids]
         if len(sensors) != count or any(ti["state"] != "deferred" for ti in sensors):
             return None
         if sum(1 for s in stats["tasks"].values() if s["polls"] > 0) != count:
@@ -455,9 +465,15 @@ def running_stack(
     port = free_port()
     fernet_key = Fernet.generate_key().decode()
     url = db_url or f"sqlite:///{home / 'airflow.db'}"
+    settings = _stack_env(home, url, port, fernet_key, emulator)
+    if url.startswith("postgresql"):
+        # The dev dependencies carry no async PostgreSQL driver (asyncpg or psycopg 3), so Airflow
+        # runs without its async engine: only the REST "wait for a run" endpoint, multi-team
+        # lookups and async state-store reads need it, and these tests use none of them.
+        settings["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC"] = ""
     stack = AirflowStack(
         home=home,
-        env={**_stack_env(home, url, port, fernet_key, emulator), **(env or {})},
+        env={**settings, **(env or {})},
         api_port=port,
         db=MetadataDB(url, fernet_key, HAS_TASK_STATE_STORE),
         emulator=emulator,
@@ -472,7 +488,7 @@ def running_stack(
             stack.start(name, "triggerer", *args)
         stack.wait_for("the api-server to answer /api/v2/monitor/health", lambda: _api_server_up(port), 180)
         for job_type in JOB_TYPES:
-            stack.wait_for(f"a running {job_type}", functools.partial(stack.db.running_job, job_type), 180)
+            stack.wait_for(f"a running {job_type}", functools.partial(stack.db.running_jobs, job_type), 180)
         for dag_id in dag_ids:
             stack.wait_for_dag(dag_id, timeout=180)
         print(f"\nAirflow {version('apache-airflow')} stack up in {time.monotonic() - started:.1f} s at {home}")

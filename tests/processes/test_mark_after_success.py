@@ -43,18 +43,19 @@ pytestmark = [
     ),
 ]
 
-SENSORS = 2
+DAG_ID = "runway_proc_mark_after_success"
+FLAVORS = ("cometapi", "runway")
 ACTIONS = ((0, "success"), (1, "failed"))
-# Until the trigger has polled once, no task may finish; the DAG's 60 s poll interval then
+# Until the trigger has polled once, no task may finish; the DAG's 90 s poll interval then
 # leaves the window in which the task has SUCCEEDED but the trigger has not seen it.
-GENERATION_SECONDS = 30.0
+GENERATION_SECONDS = 45.0
 ON_KILL_LOG = "Trigger cancelled by user action, invoking on_kill"
 TRIGGER_DONE_LOG = "trigger completed"
 
 
-def _on_kill_finished(stack: AirflowStack, dag_id: str, run_id: str, map_index: int) -> str | None:
+def _on_kill_finished(stack: AirflowStack, run_id: str, sensor: str, map_index: int) -> str | None:
     """The trigger log once the triggerer has run on_kill and ended the trigger, else None."""
-    text = "\n".join(stack.trigger_logs(dag_id, run_id, "wait", map_index).values())
+    text = "\n".join(stack.trigger_logs(DAG_ID, run_id, sensor, map_index).values())
     kill_at = text.find(ON_KILL_LOG)
     return text if kill_at >= 0 and TRIGGER_DONE_LOG in text[kill_at:] else None
 
@@ -83,74 +84,78 @@ def _damage_to_finished_task(emulator: EmulatorHandle, flavor: str, runway_id: s
     return problems
 
 
-@pytest.mark.parametrize("flavor", ["cometapi", "runway"])
-def test_marking_a_deferred_sensor_after_its_task_succeeded_keeps_the_video(
-    airflow_stack: AirflowStack, flavor: str
-) -> None:
+def test_marking_deferred_sensors_after_their_tasks_succeeded_keeps_the_videos(airflow_stack: AirflowStack) -> None:
     stack, emulator = airflow_stack, airflow_stack.emulator
     emulator.reset()
     emulator.configure(generation_seconds=GENERATION_SECONDS, max_concurrency=32)
-    dag_id = f"runway_proc_mark_after_success_{flavor}"
-    run_id = stack.trigger(dag_id, f"mark_after_success_{flavor}")
+    run_id = stack.trigger(DAG_ID, "mark_after_success")
+    sensor_ids = tuple(f"wait_{flavor}" for flavor in FLAVORS)
     stack.wait_for(
-        "both sensors deferred, each trigger having polled its RUNNING task",
-        lambda: stack.sensors_deferred_and_polled(dag_id, run_id, SENSORS),
+        "every sensor deferred, each trigger having polled its RUNNING task",
+        lambda: stack.sensors_deferred_and_polled(DAG_ID, run_id, 2 * len(FLAVORS), sensor_ids),
         240,
     )
-    runway_ids = {index: str(value) for index, value in stack.db.xcom_values(dag_id, run_id, "submit").items()}
-    assert sorted(runway_ids) == [0, 1], runway_ids
+    runway_ids = {
+        flavor: {i: str(v) for i, v in stack.db.xcom_values(DAG_ID, run_id, f"submit_{flavor}").items()}
+        for flavor in FLAVORS
+    }
+    assert all(sorted(ids) == [0, 1] for ids in runway_ids.values()), runway_ids
 
     on_kill_seconds: dict[str, float] = {}
     damaged: dict[str, list[str]] = {}
-    for map_index, new_state in ACTIONS:
-        runway_id = runway_ids[map_index]
-        finished = finish_runway_task(emulator, runway_id)
-        status, task = get_task(emulator, flavor, runway_id, PROCESS_API_KEY)
-        assert status == 200 and task is not None and task.status == SUCCEEDED and task.output, (status, task)
-        video_url = task.output[0]
-        assert download(video_url)[0] == 200
-        [ti] = [t for t in stack.db.task_instances(dag_id, run_id, "wait") if t["map_index"] == map_index]
-        assert ti["state"] == "deferred", f"the trigger saw the task finish before the user acted: {ti}"
+    for flavor in FLAVORS:
+        for map_index, new_state in ACTIONS:
+            case = f"{flavor}: marked {new_state}"
+            runway_id = runway_ids[flavor][map_index]
+            finished = finish_runway_task(emulator, runway_id)
+            status, task = get_task(emulator, flavor, runway_id, PROCESS_API_KEY)
+            assert status == 200 and task is not None and task.status == SUCCEEDED and task.output, (status, task)
+            video_url = task.output[0]
+            assert download(video_url)[0] == 200
+            sensor = f"wait_{flavor}"
+            [ti] = [t for t in stack.db.task_instances(DAG_ID, run_id, sensor) if t["map_index"] == map_index]
+            assert ti["state"] == "deferred", f"{case}: the trigger saw the task finish before the user acted: {ti}"
 
-        marked_at = time.time()
-        status, answer = stack.api(
-            "PATCH",
-            f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/wait/{map_index}",
-            {"new_state": new_state},
-            authorized=True,
-        )
-        assert status == 200, (new_state, status, answer)
-        [marked] = answer["task_instances"]
-        assert (marked["map_index"], marked["state"]) == (map_index, new_state), marked
-        # The scenario held: the trigger never polled between the task's end and the user's action.
-        assert provider_requests(emulator, runway_id, finished["finished_at"], marked_at) == []
+            marked_at = time.time()
+            status, answer = stack.api(
+                "PATCH",
+                f"/api/v2/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/{sensor}/{map_index}",
+                {"new_state": new_state},
+                authorized=True,
+            )
+            assert status == 200, (case, status, answer)
+            [marked] = answer["task_instances"]
+            assert (marked["map_index"], marked["state"]) == (map_index, new_state), marked
+            # The scenario held: the trigger never polled between the task's end and the user's action.
+            assert provider_requests(emulator, runway_id, finished["finished_at"], marked_at) == [], case
 
-        logs = stack.wait_for(
-            f"the triggerer to run on_kill of the sensor marked {new_state} and end its trigger",
-            functools.partial(_on_kill_finished, stack, dag_id, run_id, map_index),
-            60,
-            interval=0.25,
-        )
-        on_kill_seconds[new_state] = time.time() - marked_at
-        damage = _damage_to_finished_task(emulator, flavor, runway_id, video_url)
-        if damage:
-            damaged[f"marked {new_state}"] = [*damage, f"trigger log:\n{logs[-2500:]}"]
+            logs = stack.wait_for(
+                f"{case}: the triggerer to run on_kill and end the trigger",
+                functools.partial(_on_kill_finished, stack, run_id, sensor, map_index),
+                60,
+                interval=0.25,
+            )
+            on_kill_seconds[case] = time.time() - marked_at
+            damage = _damage_to_finished_task(emulator, flavor, runway_id, video_url)
+            if damage:
+                damaged[case] = [*damage, f"trigger log:\n{logs[-2500:]}"]
 
-    # Both user actions are tried before judging, so a failure reports each one.
-    assert not damaged, "\n\n".join(f"{action}: " + "\n  ".join(problems) for action, problems in damaged.items())
-    state = stack.wait_for_run(dag_id, run_id, timeout=120)
+    # Every flavor and user action is tried before judging, so a failure reports each one.
+    assert not damaged, "\n\n".join(f"{case}: " + "\n  ".join(problems) for case, problems in damaged.items())
+    state = stack.wait_for_run(DAG_ID, run_id, timeout=120)
     sensors = {
-        ti["map_index"]: (ti["state"], ti["try_number"]) for ti in stack.db.task_instances(dag_id, run_id, "wait")
+        (ti["task_id"], ti["map_index"]): (ti["state"], ti["try_number"])
+        for ti in stack.db.task_instances(DAG_ID, run_id)
+        if ti["task_id"] in sensor_ids
     }
-    assert state == "failed", sensors  # map index 1 was marked failed
-    assert sensors == {0: ("success", 1), 1: ("failed", 1)}
+    assert state == "failed", sensors  # map index 1 of each sensor was marked failed
+    assert sensors == {(s, i): (new_state, 1) for s in sensor_ids for i, new_state in ACTIONS}
     stats = emulator.stats()
-    assert stats["creates"]["count"] == SENSORS, stats["creates"]
-    assert {runway_ids[i]: stats["tasks"][runway_ids[i]]["status"] for i in runway_ids} == dict.fromkeys(
-        runway_ids.values(), SUCCEEDED
-    )
+    assert stats["creates"]["count"] == 2 * len(FLAVORS), stats["creates"]
+    every_id = [runway_id for ids in runway_ids.values() for runway_id in ids.values()]
+    assert {stats["tasks"][t]["status"] for t in every_id} == {SUCCEEDED}
     print(
-        f"\nmark after success ({flavor}): "
-        + ", ".join(f"marked {state} -> on_kill done within {sec:.1f} s" for state, sec in on_kill_seconds.items())
-        + f"; DELETEs sent: {sum(len(deletes_of(emulator, t)) for t in runway_ids.values())}"
+        "\nmark after success: "
+        + ", ".join(f"{case} -> on_kill done within {sec:.1f} s" for case, sec in on_kill_seconds.items())
+        + f"; DELETEs sent: {sum(len(deletes_of(emulator, t)) for t in every_id)}"
     )

@@ -57,24 +57,21 @@ with DAG("runway_proc_user_kill", schedule=None, start_date=START, catchup=False
 
 # A user marks a deferred sensor success (map index 0) or failed (map index 1) after its Runway
 # task SUCCEEDED but before the trigger polled again (a long poll interval keeps that window
-# open): the finished task and its video must survive. One DAG per API flavor.
-for _flavor, _conn_id, _model in (
-    ("cometapi", "runway_default", {}),
-    ("runway", "runway_direct", {"model": "gen4_turbo", "ratio": "1280:720", "duration": 5}),
+# open): the finished task and its video must survive. Both API flavors in one run.
+MARK_FLAVORS = {
+    "cometapi": ("runway_default", {}),
+    "runway": ("runway_direct", {"model": "gen4_turbo", "ratio": "1280:720", "duration": 5}),
+}
+with DAG(
+    "runway_proc_mark_after_success", schedule=None, start_date=START, catchup=False, tags=["runway", "processes-test"]
 ):
-    with DAG(
-        f"runway_proc_mark_after_success_{_flavor}",
-        schedule=None,
-        start_date=START,
-        catchup=False,
-        tags=["runway", "processes-test"],
-    ):
-        _submitted = RunwayImageToVideoOperator.partial(task_id="submit", runway_conn_id=_conn_id, **_model).expand(
-            prompt_image=[f"https://images.example.org/runway-processes/mark-{_flavor}-{i}.jpg" for i in range(2)]
-        )
-        RunwayTaskSensor.partial(task_id="wait", runway_conn_id=_conn_id, deferrable=True, poll_interval=60).expand(
-            runway_task_id=_submitted.output
-        )
+    for _flavor, (_conn_id, _model) in MARK_FLAVORS.items():
+        _submitted = RunwayImageToVideoOperator.partial(
+            task_id=f"submit_{_flavor}", runway_conn_id=_conn_id, **_model
+        ).expand(prompt_image=[f"https://images.example.org/runway-processes/mark-{_flavor}-{i}.jpg" for i in range(2)])
+        RunwayTaskSensor.partial(
+            task_id=f"wait_{_flavor}", runway_conn_id=_conn_id, deferrable=True, poll_interval=90
+        ).expand(runway_task_id=_submitted.output)
 
 
 @task
