@@ -1,8 +1,9 @@
 """Fixtures of the ``processes`` tests: the emulator in its own process and real Airflow stacks.
 
 The stack itself lives in ``stack.py``; tests import helpers from there, never from here.
-Tests marked ``scale`` (hundreds of deferred waits in one triggerer) run only when the ``-m``
-expression names that marker (``make test-scale``): they take minutes.
+Tests marked ``scale`` (hundreds of deferred waits in one triggerer) or ``ha`` (two triggerers
+on PostgreSQL) run only when the ``-m`` expression names that marker (``make test-scale``,
+``make test-ha``): they take minutes.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ import pytest
 from airflow_provider_runway.emulator import EmulatorHandle, run_emulator
 from tests.processes.stack import PROCESS_API_KEY, AirflowStack, running_stack
 
-OPT_IN_MARKERS = {"scale": "make test-scale"}
+# Minutes each, on every Airflow version: kept out of `make test` (8 minutes for both versions).
+OPT_IN_MARKERS = {"scale": "make test-scale", "ha": "make test-ha"}
 SHARED_STACK_DAGS = (
     "runway_proc_mapped",
     "runway_proc_blocking",

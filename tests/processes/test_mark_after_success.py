@@ -18,6 +18,7 @@ import pytest
 
 from airflow_provider_runway.tasks import SUCCEEDED
 from tests.processes.emulated_api import (
+    ThrottledQueue,
     cancels_of_finished_tasks,
     deletes_of,
     deletes_of_finished_tasks,
@@ -46,9 +47,6 @@ pytestmark = [
 DAG_ID = "runway_proc_mark_after_success"
 FLAVORS = ("cometapi", "runway")
 ACTIONS = ((0, "success"), (1, "failed"))
-# Until the trigger has polled once, no task may finish; the DAG's 90 s poll interval then
-# leaves the window in which the task has SUCCEEDED but the trigger has not seen it.
-GENERATION_SECONDS = 45.0
 ON_KILL_LOG = "Trigger cancelled by user action, invoking on_kill"
 TRIGGER_DONE_LOG = "trigger completed"
 
@@ -87,7 +85,7 @@ def _damage_to_finished_task(emulator: EmulatorHandle, flavor: str, runway_id: s
 def test_marking_deferred_sensors_after_their_tasks_succeeded_keeps_the_videos(airflow_stack: AirflowStack) -> None:
     stack, emulator = airflow_stack, airflow_stack.emulator
     emulator.reset()
-    emulator.configure(generation_seconds=GENERATION_SECONDS, max_concurrency=32)
+    queue = ThrottledQueue(emulator, PROCESS_API_KEY)  # every task waits THROTTLED until released
     run_id = stack.trigger(DAG_ID, "mark_after_success")
     sensor_ids = tuple(f"wait_{flavor}" for flavor in FLAVORS)
     stack.wait_for(
@@ -100,6 +98,9 @@ def test_marking_deferred_sensors_after_their_tasks_succeeded_keeps_the_videos(a
         for flavor in FLAVORS
     }
     assert all(sorted(ids) == [0, 1] for ids in runway_ids.values()), runway_ids
+    # Every task succeeds now; the DAG's 90 s poll interval leaves the triggers unaware of it.
+    queue.release()
+    released_at = time.time()
 
     on_kill_seconds: dict[str, float] = {}
     damaged: dict[str, list[str]] = {}
@@ -107,7 +108,7 @@ def test_marking_deferred_sensors_after_their_tasks_succeeded_keeps_the_videos(a
         for map_index, new_state in ACTIONS:
             case = f"{flavor}: marked {new_state}"
             runway_id = runway_ids[flavor][map_index]
-            finished = finish_runway_task(emulator, runway_id)
+            finish_runway_task(emulator, runway_id)
             status, task = get_task(emulator, flavor, runway_id, PROCESS_API_KEY)
             assert status == 200 and task is not None and task.status == SUCCEEDED and task.output, (status, task)
             video_url = task.output[0]
@@ -127,7 +128,7 @@ def test_marking_deferred_sensors_after_their_tasks_succeeded_keeps_the_videos(a
             [marked] = answer["task_instances"]
             assert (marked["map_index"], marked["state"]) == (map_index, new_state), marked
             # The scenario held: the trigger never polled between the task's end and the user's action.
-            assert provider_requests(emulator, runway_id, finished["finished_at"], marked_at) == [], case
+            assert provider_requests(emulator, runway_id, released_at, marked_at) == [], case
 
             logs = stack.wait_for(
                 f"{case}: the triggerer to run on_kill and end the trigger",
@@ -151,7 +152,7 @@ def test_marking_deferred_sensors_after_their_tasks_succeeded_keeps_the_videos(a
     assert state == "failed", sensors  # map index 1 of each sensor was marked failed
     assert sensors == {(s, i): (new_state, 1) for s in sensor_ids for i, new_state in ACTIONS}
     stats = emulator.stats()
-    assert stats["creates"]["count"] == 2 * len(FLAVORS), stats["creates"]
+    assert stats["creates"]["count"] == 2 * len(FLAVORS) + 1, stats["creates"]  # + the test's slot holder
     every_id = [runway_id for ids in runway_ids.values() for runway_id in ids.values()]
     assert {stats["tasks"][t]["status"] for t in every_id} == {SUCCEEDED}
     print(

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_runway.tasks import TERMINAL_STATUSES as TERMINAL
-from tests.processes.emulated_api import finish_runway_task, polls_between
+from tests.processes.emulated_api import ThrottledQueue, finish_runway_task, polls_between
 from tests.processes.stack import HAS_TASK_STATE_STORE, PROCESS_API_KEY, AirflowStack
 
 pytestmark = pytest.mark.processes
@@ -100,16 +100,15 @@ def test_triggerer_sigkill_while_every_sensor_is_deferred(airflow_stack: Airflow
 def test_worker_sigkill_after_submit_reconnects_on_retry(airflow_stack: AirflowStack) -> None:
     stack, emulator = airflow_stack, airflow_stack.emulator
     emulator.reset()
-    # Long enough for the first try to be killed and the second to reconnect; the test then finishes it.
-    emulator.configure(generation_seconds=20.0)
+    queue = ThrottledQueue(emulator, PROCESS_API_KEY)  # the task waits THROTTLED until released
     dag_id, task_id = "runway_proc_blocking", "submit_and_wait"
     run_id = stack.trigger(dag_id, "worker_kill")
 
     def created_stored_and_polled() -> str | None:
         stats = emulator.stats()
-        if stats["creates"]["count"] != 1:
+        if stats["creates"]["count"] != 2:  # the slot holder and the operator's task
             return None
-        runway_id = stats["creates"]["items"][0]["task_id"]
+        runway_id = stats["creates"]["items"][1]["task_id"]
         if stats["tasks"][runway_id]["polls"] < 1:
             return None  # the worker polls only after it has stored the id
         return runway_id
@@ -128,6 +127,7 @@ def test_worker_sigkill_after_submit_reconnects_on_retry(airflow_stack: AirflowS
         lambda: polls_between(emulator.stats(), runway_id, killed_at + 0.5),
         120,
     )
+    queue.release()
     finish_runway_task(emulator, runway_id)
 
     def ti_finished() -> dict[str, Any] | None:
@@ -142,8 +142,9 @@ def test_worker_sigkill_after_submit_reconnects_on_retry(airflow_stack: AirflowS
     second_try = stack.task_log(dag_id, run_id, task_id, attempt=2)
     assert f"Reconnecting to Runway task {runway_id}" in second_try, second_try[-3000:]
     stats = emulator.stats()
-    assert stats["creates"]["count"] == 1, stats["creates"]  # exactly one paid create for one task
-    assert stats["creates"]["attempts"] == 1
+    # Exactly one paid create for one task (besides the test's own slot holder).
+    assert [c["task_id"] for c in stats["creates"]["items"]] == [queue.slot_holder, runway_id], stats["creates"]
+    assert stats["creates"]["attempts"] == 2
     assert stats["tasks"][runway_id]["status"] == "SUCCEEDED"
     assert stats["cancels"]["count"] == 0, stats["cancels"]
     assert polls_between(stats, runway_id, killed_at) >= 1
@@ -152,7 +153,7 @@ def test_worker_sigkill_after_submit_reconnects_on_retry(airflow_stack: AirflowS
     assert stack.db.stored_runway_task_id(dag_id, run_id, task_id) is None
     mechanism = "task_state_store" if HAS_TASK_STATE_STORE else "Variable"
     print(
-        f"worker kill: creates={stats['creates']['count']}, "
+        f"worker kill: creates for the task={stats['creates']['count'] - 1}, "
         f"polls after kill={polls_between(stats, runway_id, killed_at)}, store={mechanism}"
     )
 
