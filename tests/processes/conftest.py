@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 
 from airflow_provider_runway.emulator import EmulatorHandle, run_emulator
-from tests.processes.stack import PROCESS_API_KEY, AirflowStack, running_stack
+from tests.processes.launch import running_stack
+from tests.processes.stack import PROCESS_API_KEY, AirflowStack
 
 # Minutes each, on every Airflow version: kept out of `make test` (8 minutes for both versions).
 OPT_IN_MARKERS = {"scale": "make test-scale", "ha": "make test-ha"}

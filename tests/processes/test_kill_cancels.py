@@ -20,18 +20,9 @@ from typing import Any
 import pytest
 
 from tests.processes.emulated_api import deletes_of, finish_runway_task
-from tests.processes.stack import AIRFLOW_VERSION, AirflowStack
+from tests.processes.stack import AirflowStack, needs_trigger_on_kill
 
-pytestmark = [
-    pytest.mark.processes,
-    pytest.mark.skipif(
-        AIRFLOW_VERSION < (3, 3),
-        reason=(
-            f"Airflow {'.'.join(map(str, AIRFLOW_VERSION))}: BaseTrigger.on_kill() exists from Airflow 3.3; "
-            "older triggerers cancel a trigger without calling it, so a user kill cannot cancel the Runway task"
-        ),
-    ),
-]
+pytestmark = [pytest.mark.processes, needs_trigger_on_kill]
 
 DAG_ID = "runway_proc_user_kill"
 SENSORS = 4  # map indexes 0-2 are acted on, 3 is left alone

@@ -28,21 +28,12 @@ from tests.processes.emulated_api import (
     is_mp4,
     provider_requests,
 )
-from tests.processes.stack import AIRFLOW_VERSION, PROCESS_API_KEY, AirflowStack
+from tests.processes.stack import PROCESS_API_KEY, AirflowStack, needs_trigger_on_kill
 
 if TYPE_CHECKING:
     from airflow_provider_runway.emulator import EmulatorHandle
 
-pytestmark = [
-    pytest.mark.processes,
-    pytest.mark.skipif(
-        AIRFLOW_VERSION < (3, 3),
-        reason=(
-            f"Airflow {'.'.join(map(str, AIRFLOW_VERSION))}: triggers have no on_kill before Airflow 3.3, "
-            "so marking a deferred sensor never reaches the Runway API"
-        ),
-    ),
-]
+pytestmark = [pytest.mark.processes, needs_trigger_on_kill]
 
 DAG_ID = "runway_proc_mark_after_success"
 FLAVORS = ("cometapi", "runway")

@@ -17,7 +17,8 @@ import pytest
 
 from airflow_provider_runway.tasks import SUCCEEDED
 from tests.processes.emulated_api import ThrottledQueue, deletes_of, finish_runway_tasks, polls_between
-from tests.processes.stack import PROCESS_API_KEY, AirflowStack, running_stack
+from tests.processes.launch import running_stack
+from tests.processes.stack import PROCESS_API_KEY, AirflowStack
 
 if TYPE_CHECKING:
     from airflow_provider_runway.emulator import EmulatorHandle
