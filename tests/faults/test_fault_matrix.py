@@ -36,7 +36,7 @@ malformed html on every poll            wait gives up after 10 unreadable answer
                                         error naming the last one; remote task cancelled
 unknown_status x3                       tolerated; run succeeds
 unknown_status on every poll            wait gives up naming the status; remote task cancelled
-throttle_extra 2.5 s (long THROTTLED)   THROTTLED is normal waiting: run succeeds, THROTTLED
+throttle_extra 6 s (long THROTTLED)     THROTTLED is normal waiting: run succeeds, THROTTLED
                                         logged
 throttle_extra past the sensor timeout  AirflowSensorTimeout naming the last status
                                         (THROTTLED); remote task cancelled
@@ -324,12 +324,13 @@ def test_endless_unknown_status_gives_up_naming_it_and_keeps_the_task(runway_emu
 
 
 def test_long_throttled_is_normal_waiting(runway_emulator: Any, run_flow: Any) -> None:
-    runway_emulator.set_faults(throttle_extra={"seconds": 2.5})
+    # Long enough that the sensor, which starts a few seconds after the submit on a slow Airflow, sees it.
+    runway_emulator.set_faults(throttle_extra={"seconds": 6})
     result = run_flow()
     assert_succeeded(result)
     [task_id] = result.task_ids
     task = result.stats["tasks"][task_id]
-    assert task["started_at"] - task["created_at"] >= 2.5
+    assert task["started_at"] - task["created_at"] >= 6
     assert f"Runway task {task_id}: THROTTLED" in result.output, result.debug()
 
 
