@@ -38,6 +38,7 @@ def get_provider_info() -> dict[str, Any]:
         "operators": [{"integration-name": "Runway", "python-modules": ["airflow_provider_runway.operators.runway"]}],
         "sensors": [{"integration-name": "Runway", "python-modules": ["airflow_provider_runway.sensors.runway"]}],
         "triggers": [{"integration-name": "Runway", "python-modules": ["airflow_provider_runway.triggers.runway"]}],
+        "extra-links": ["airflow_provider_runway.links.RunwayVideoLink"],
         "connection-types": [
             {
                 "hook-class-name": _HOOK,

@@ -33,7 +33,6 @@ from airflow_provider_runway.tasks import (
     is_task_not_exist,
 )
 
-IMAGE_TO_VIDEO = "image_to_video"
 _ENDPOINT = re.compile(r"^[a-z][a-z0-9_]*$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # Statuses output URLs answer once they expired (403 from a signed URL) or the output is gone.

@@ -23,8 +23,6 @@ CANCELLED = "CANCELLED"
 
 KNOWN_STATUSES = frozenset({PENDING, THROTTLED, RUNNING, SUCCEEDED, FAILED, CANCELLED})
 TERMINAL_STATUSES = frozenset({SUCCEEDED, FAILED, CANCELLED})
-# Failures whose retry may help (Runway's INTERNAL.*); SAFETY.* is a content refusal.
-RETRYABLE_FAILURE_PREFIXES = ("INTERNAL",)
 
 # CometAPI's outer envelope vocabulary -> Runway's.
 ENVELOPE_STATUSES: dict[str, str] = {
@@ -57,10 +55,6 @@ class RunwayTask:
     @property
     def is_terminal(self) -> bool:
         return self.status in TERMINAL_STATUSES
-
-    @property
-    def is_safety_failure(self) -> bool:
-        return (self.failure_code or "").startswith("SAFETY")
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON, Runway's field names: what XCom and trigger events carry."""
@@ -145,14 +139,16 @@ def _parse_envelope(envelope: Mapping[str, Any], fallback_id: str | None) -> Run
     if not isinstance(raw, str) or not task_id:
         raise MalformedResponseError(f"envelope lacks task_id or status: {_excerpt(envelope)}")
     status = ENVELOPE_STATUSES.get(raw.upper(), raw.upper())
+    # An inner object without a status may still carry Runway's failure code and text.
+    inner_fields = inner if isinstance(inner, Mapping) else {}
     return RunwayTask(
         id=str(task_id),
         status=status,
         raw_status=raw,
         progress=_progress(outer.get("progress")),
         output=_outputs(outer.get("result_url")),
-        failure=outer.get("fail_reason") or None,
-        failure_code=None,
+        failure=outer.get("fail_reason") or inner_fields.get("failure") or None,
+        failure_code=inner_fields.get("failureCode") or None,
     )
 
 

@@ -30,9 +30,8 @@ from airflow_provider_runway.errors import (
     RunwayTransportError,
 )
 from airflow_provider_runway.hooks import async_http, sync_http
-from airflow_provider_runway.models import RUNWAY, ValidatedBody, validate_body
+from airflow_provider_runway.models import IMAGE_TO_VIDEO, RUNWAY, ValidatedBody, check_endpoint, validate_body
 from airflow_provider_runway.protocol import (
-    IMAGE_TO_VIDEO,
     decide_cancel,
     endpoint_path,
     observed_status,
@@ -209,6 +208,7 @@ class RunwayHook(BaseHook):
         a second payment. A raw body is validated first, so bad input never costs a request.
         """
         path = endpoint_path(endpoint)
+        check_endpoint(path, self.flavor)  # an endpoint this flavor lacks fails before any request
         validated = self._validated(path, body)
         for warning in validated.warnings:
             self.log.warning("%s", warning)
@@ -219,10 +219,7 @@ class RunwayHook(BaseHook):
     def _validated(self, endpoint: str, body: Mapping[str, Any] | ValidatedBody) -> ValidatedBody:
         if isinstance(body, ValidatedBody):
             return body
-        if endpoint == IMAGE_TO_VIDEO:
-            return validate_body(body, self.flavor)
-        self.log.warning("No client-side checks for Runway endpoint %r yet: the body is sent as given", endpoint)
-        return ValidatedBody(body=dict(body), warnings=())
+        return validate_body(body, self.flavor, endpoint)
 
     def submit_image_to_video(self, body: Mapping[str, Any] | ValidatedBody) -> str:
         """Create an image-to-video task (camelCase body, as the API documents it); its task id."""

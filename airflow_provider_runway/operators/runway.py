@@ -1,13 +1,12 @@
 """RunwayImageToVideoOperator: submit one image-to-video task (and optionally wait for it).
 
 Thin by design: the body is built and validated by ``models``, HTTP lives in the hook and the
-wait is the sensor's. DAG files import this at every parse, so the HTTP stack loads only in
+wait is the shared one in ``wait``. DAG files import this at every parse, so the HTTP stack loads only in
 ``execute``.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -15,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 from airflow.configuration import conf
 from airflow.sdk import BaseOperator
 
-from airflow_provider_runway.models import DEFAULT_MODEL
-from airflow_provider_runway.sensors.runway import (
+from airflow_provider_runway.poll_schedule import poll_interval_seconds
+from airflow_provider_runway.wait import (
     DEFAULT_NOT_VISIBLE_GRACE,
     DEFAULT_POLL_INTERVAL,
     DEFAULT_TIMEOUT,
@@ -33,8 +32,6 @@ if TYPE_CHECKING:
 
 XCOM_TASK_ID_KEY = "runway_task_id"
 XCOM_TASK_KEY = "runway_task"
-# An earlier try's task in one of these states is reused instead of paying again.
-REUSABLE_STATUSES = frozenset({"PENDING", "THROTTLED", "RUNNING", "SUCCEEDED"})
 
 
 class RunwayImageToVideoOperator(RunwayWaitMixin, BaseOperator):
@@ -42,20 +39,34 @@ class RunwayImageToVideoOperator(RunwayWaitMixin, BaseOperator):
 
     The id is the XCom ``return_value`` and is also pushed under ``runway_task_id``. A retry of
     this task reconnects to the task an earlier try created unless that one failed or was
-    cancelled, so a retry never pays twice.
+    cancelled, so a retry never pays twice. A failed one is submitted again only when Runway's
+    failure code allows a retry (``failures.py``); content refusals never are.
 
     :param prompt_image: https URL, ``data:image/...;base64`` URI (<= 5 MiB), ``runway://`` URI
-        (flavor runway) or a list of ``{"uri": ..., "position": "first"|"last"}`` frames.
-    :param model: Runway model id (default ``gen3a_turbo``); unknown models pass with a warning.
+        (flavor runway), a stored image (local path, ``file://`` or object storage URL such as
+        ``s3://bucket/cat.png``, read when the task runs) or a list of
+        ``{"uri": ..., "position": "first"|"last"}`` frames.
+    :param image_conn_id: Airflow connection for reading stored images (e.g. an ``aws`` one).
+    :param model: Runway model id (default: the flavor's, ``gen3a_turbo`` through CometAPI,
+        ``gen4_turbo`` through Runway); unknown models pass with a warning.
     :param prompt_text: motion/scene prompt (CometAPI <= 512 characters, Runway <= 1000).
     :param ratio: output ratio such as ``1280:768``; allowed values depend on flavor and model.
     :param duration: seconds of video; allowed values depend on flavor and model.
     :param seed: integer for reproducible results.
     :param watermark: add Runway's watermark.
     :param content_moderation: e.g. ``{"publicFigureThreshold": "low"}``.
+    :param negative_prompt: what should not appear (models that take it, e.g. veo3.1).
+    :param audio: generate audio (models that take it, e.g. veo3.1; affects price).
     :param extra_body: more API fields, sent as given (for fields not modelled yet).
+    :param lenient: known-model rule violations become warnings instead of errors, for when
+        Runway's API has moved ahead of this provider's catalog (model-independent checks stay).
     :param runway_conn_id: the ``runway`` connection.
     :param wait_for_completion: also wait for the task; the final task goes to XCom ``runway_task``.
+    :param output_path: with ``wait_for_completion``, store the video here (a file, or a folder
+        when it ends in ``/``; local or object storage) with a JSON sidecar; XCom ``runway_video``.
+    :param output_conn_id: Airflow connection for writing to ``output_path``.
+    :param idempotent: skip the paid create when a video and sidecar for the same image bytes
+        and parameters are already stored at ``output_path`` (needs ``output_path``).
     :param deferrable: wait in the triggerer (default ``[operators] default_deferrable``).
     :param poll_interval: seconds between polls while waiting.
     :param timeout: seconds to wait before failing (the remote task is cancelled unless
@@ -63,7 +74,12 @@ class RunwayImageToVideoOperator(RunwayWaitMixin, BaseOperator):
     :param not_visible_grace: seconds during which ``task_not_exist`` means "not visible yet".
     :param cancel_on_kill: cancel the Runway task when this task is killed while waiting.
     :param resubmit_on_failure: on an Airflow retry, submit again if the earlier try's task
-        FAILED or was CANCELLED (otherwise fail without paying again).
+        was CANCELLED or FAILED with a code Runway allows to retry (otherwise fail without
+        paying again).
+    :param reuse_after_clear: what a *cleared* task (a new run of this task instance, as opposed
+        to an automatic retry) does with a Runway task its earlier run left unfinished. False
+        (default): submit a new one. True: reconnect to it while it is usable, never paying
+        again. Independent of whether Airflow keeps task state across clears; see ``resume.py``.
     """
 
     template_fields: Sequence[str] = (
@@ -75,8 +91,13 @@ class RunwayImageToVideoOperator(RunwayWaitMixin, BaseOperator):
         "seed",
         "watermark",
         "content_moderation",
+        "negative_prompt",
+        "audio",
         "extra_body",
         "runway_conn_id",
+        "image_conn_id",
+        "output_path",
+        "output_conn_id",
     )
     template_fields_renderers = {"extra_body": "json", "content_moderation": "json"}
     ui_color = "#d9c6f2"
@@ -85,14 +106,17 @@ class RunwayImageToVideoOperator(RunwayWaitMixin, BaseOperator):
         self,
         *,
         prompt_image: str | list[dict[str, str]],
-        model: str = DEFAULT_MODEL,
+        model: str | None = None,
         prompt_text: str | None = None,
         ratio: str | None = None,
         duration: int | str | None = None,
         seed: int | str | None = None,
         watermark: bool | str | None = None,
         content_moderation: Mapping[str, Any] | None = None,
+        negative_prompt: str | None = None,
+        audio: bool | str | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        lenient: bool = False,
         runway_conn_id: str = "runway_default",
         wait_for_completion: bool = False,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=True),
@@ -102,9 +126,25 @@ class RunwayImageToVideoOperator(RunwayWaitMixin, BaseOperator):
         cancel_on_timeout: bool = True,
         cancel_on_kill: bool = True,
         resubmit_on_failure: bool = True,
+        reuse_after_clear: bool = False,
+        image_conn_id: str | None = None,
+        output_path: str | None = None,
+        output_conn_id: str | None = None,
+        idempotent: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        if output_path and not wait_for_completion:
+            raise ValueError("output_path needs wait_for_completion=True (or set it on a RunwayTaskSensor)")
+        if idempotent and not output_path:
+            raise ValueError("idempotent=True needs an output_path to find earlier videos in")
+        self.image_conn_id = image_conn_id
+        self.output_path = output_path
+        self.output_conn_id = output_conn_id
+        self.idempotent = idempotent
+        self.negative_prompt = negative_prompt
+        self.audio = audio
+        self.lenient = lenient
         self.prompt_image = prompt_image
         self.model = model
         self.prompt_text = prompt_text
@@ -117,52 +157,76 @@ class RunwayImageToVideoOperator(RunwayWaitMixin, BaseOperator):
         self.runway_conn_id = runway_conn_id
         self.wait_for_completion = wait_for_completion
         self.deferrable = deferrable
-        self.poll_interval = float(poll_interval)
+        self.poll_interval = poll_interval_seconds(poll_interval)
         self.wait_timeout = as_seconds(timeout)
         self.not_visible_grace = float(not_visible_grace)
         self.cancel_on_timeout = cancel_on_timeout
         self.cancel_on_kill = cancel_on_kill
         self.resubmit_on_failure = resubmit_on_failure
+        self.reuse_after_clear = reuse_after_clear
 
-    def _validated_body(self, flavor: str) -> ValidatedBody:
+    def _validated_body(self, flavor: str, prompt_image: Any) -> ValidatedBody:
         from airflow_provider_runway.models import WIRE_NAMES, build_image_to_video_body
 
         params = {name: getattr(self, name) for name in WIRE_NAMES}  # the rendered request parameters
-        return build_image_to_video_body(**params, extra_body=self.extra_body, flavor=flavor)
+        params["prompt_image"] = prompt_image  # stored images resolved; self.prompt_image stays the path
+        return build_image_to_video_body(**params, extra_body=self.extra_body, flavor=flavor, lenient=self.lenient)
 
     def _reusable_task(self, hook: RunwayHook, store: SubmittedTaskStore) -> str | None:
         """The earlier try's Runway task, if it can be reused instead of paying again."""
         from airflow_provider_runway._compat import AirflowFailException
         from airflow_provider_runway.errors import RunwayTaskNotFoundError, RunwayTaskNotVisibleError
+        from airflow_provider_runway.resume import FAIL, REUSE, decide_earlier_task
+        from airflow_provider_runway.tasks import PENDING, RunwayTask
 
         previous = store.get()
         if previous is None:
             return None
-        try:
-            status = hook.get_task(previous).status
-        except RunwayTaskNotVisibleError:
-            status = "PENDING"  # created moments ago: CometAPI does not show it yet
-        except RunwayTaskNotFoundError:
-            status = "GONE"
-        if status in REUSABLE_STATUSES:
-            self.log.info("Reconnecting to Runway task %s (%s) created by an earlier try", previous, status)
-            return previous
-        if not self.resubmit_on_failure:
-            raise AirflowFailException(
-                f"The earlier try's Runway task {previous} ended {status}; resubmit_on_failure=False, not paying again"
+        earlier = previous.runway_task_id
+        if previous.cleared_since(store.max_tries):
+            if not self.reuse_after_clear:
+                self.log.warning(
+                    "This task was cleared after try %s submitted Runway task %s; reuse_after_clear=False: submitting "
+                    "a new Runway task (task %s is left as it is)",
+                    previous.try_number,
+                    earlier,
+                    earlier,
+                )
+                return None
+            self.log.info(
+                "This task was cleared after try %s submitted Runway task %s; reuse_after_clear=True",
+                previous.try_number,
+                earlier,
             )
-        self.log.warning("The earlier try's Runway task %s ended %s; submitting a new one", previous, status)
+        task: RunwayTask | None
+        try:
+            task = hook.get_task(earlier)
+        except RunwayTaskNotVisibleError:
+            task = RunwayTask(id=earlier, status=PENDING)  # created moments ago: CometAPI does not show it yet
+        except RunwayTaskNotFoundError:
+            task = None
+        decision = decide_earlier_task(earlier, task, resubmit_on_failure=self.resubmit_on_failure)
+        if decision.action == FAIL:
+            raise AirflowFailException(decision.message)
+        if decision.action == REUSE:
+            self.log.info("%s", decision.message)
+            return earlier
+        self.log.warning("%s", decision.message)
         return None
 
     def execute(self, context: Context) -> str:
         from airflow_provider_runway._compat import AirflowFailException
         from airflow_provider_runway.errors import CreateOutcomeUnknownError
         from airflow_provider_runway.hooks.runway import RunwayHook
-        from airflow_provider_runway.resume import SubmittedTaskStore
+        from airflow_provider_runway.storage import prepare_request
 
         hook = RunwayHook(self.runway_conn_id)
-        validated = self._validated_body(hook.flavor)  # bad input fails here, before any paid call
-        store = SubmittedTaskStore(context, self.log)
+        # Stored images are read and the output checked here: bad input fails before any paid call.
+        prepared = prepare_request(self, context, hook, self._validated_body)
+        if prepared.done is not None:
+            return prepared.done  # its video and sidecar are already stored: nothing to pay for
+        validated = prepared.validated(hook)
+        store = self._store(context)
         runway_task_id = self._reusable_task(hook, store)
         if runway_task_id is None:
             try:
@@ -172,6 +236,7 @@ class RunwayImageToVideoOperator(RunwayWaitMixin, BaseOperator):
                 raise AirflowFailException(str(err)) from err
             store.set(runway_task_id)
         context["ti"].xcom_push(key=XCOM_TASK_ID_KEY, value=runway_task_id)
+        prepared.remember(context, runway_task_id)
         if not self.wait_for_completion:
             store.clear()
             return runway_task_id
@@ -180,17 +245,18 @@ class RunwayImageToVideoOperator(RunwayWaitMixin, BaseOperator):
                 trigger=self._make_trigger(runway_task_id, self.wait_timeout),
                 method_name="execute_complete",
             )
-        started = time.time()
-        event = self._wait_blocking(runway_task_id, self.wait_timeout)
-        self.log.info("Waited %.0f s for Runway task %s", time.time() - started, runway_task_id)
-        return self.execute_complete(context, event)
+        return self.execute_complete(context, self.wait_blocking(runway_task_id, self.wait_timeout))
+
+    def _store(self, context: Context) -> SubmittedTaskStore:
+        from airflow_provider_runway.resume import SubmittedTaskStore
+
+        return SubmittedTaskStore(context, self.log, survive_clear=self.reuse_after_clear)
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> str:
         """Resume after the wait: push the final task to XCom ``runway_task``; return the id."""
-        from airflow_provider_runway.resume import SubmittedTaskStore
-
-        self.log.info("Runway wait finished after %s polls: %s", event.get("polls", "?"), event.get("message"))
-        task = self._finish(event, failure_retryable=self.resubmit_on_failure)
+        task = self._finish_and_store(
+            context, event, no_resubmit_reason=None if self.resubmit_on_failure else "resubmit_on_failure=False"
+        )
         context["ti"].xcom_push(key=XCOM_TASK_KEY, value=task)
-        SubmittedTaskStore(context, self.log).clear()
+        self._store(context).clear()
         return str(event.get("runway_task_id"))

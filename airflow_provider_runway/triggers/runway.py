@@ -2,6 +2,8 @@
 
 Serialised as plain JSON (connection id, task id, poll interval, wall-clock deadline and grace
 window) so any triggerer can rebuild and restart it at any time; it fires exactly one event.
+A rebuilt trigger keeps the task's poll grid (``poll_schedule``), so it neither polls right
+after its predecessor nor in step with the other triggers.
 """
 
 from __future__ import annotations
@@ -13,17 +15,8 @@ from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from airflow_provider_runway.errors import (
-    MalformedResponseError,
-    RunwayAPIError,
-    RunwayTaskNotVisibleError,
-    RunwayTransportError,
-)
-from airflow_provider_runway.retry import RetryPolicy
-from airflow_provider_runway.waiting import ERROR, WaitTracker, wait_event
-
-# Inside one poll the hook retries briefly; the trigger itself keeps polling after that.
-POLL_RETRY_POLICY = RetryPolicy(max_retries=2, initial_delay=1.0, max_delay=8.0)
+from airflow_provider_runway.errors import RunwayError
+from airflow_provider_runway.waiting import POLL_RETRY_POLICY, PollOutcome, WaitTracker, connection_unusable
 
 
 class RunwayTaskTrigger(BaseTrigger):
@@ -32,7 +25,7 @@ class RunwayTaskTrigger(BaseTrigger):
     :param runway_task_id: the Runway task id returned by the create call.
     :param runway_conn_id: the ``runway`` connection (read with ``aget_connection``; the key
         never enters the trigger's kwargs).
-    :param poll_interval: seconds between polls (Runway updates a task at most every ~5 s).
+    :param poll_interval: mean seconds between polls (never closer than 5 s unless shorter).
     :param deadline: wall-clock epoch seconds when the wait times out; None waits forever.
     :param not_visible_until: epoch seconds until which ``task_not_exist`` means "not yet visible".
     :param cancel_on_kill: cancel the Runway task when a user kills the deferred task (Airflow >= 3.3).
@@ -78,48 +71,36 @@ class RunwayTaskTrigger(BaseTrigger):
         return RunwayHook(self.runway_conn_id, retry_policy=POLL_RETRY_POLICY)
 
     async def _poll_once(self, hook: Any, tracker: WaitTracker) -> dict[str, Any] | None:
-        """One poll; returns the final event or None to keep waiting."""
+        """One poll; the final event or None. The I/O half of ``WaitTracker.decide``."""
+        at = time.time()
+        outcome: PollOutcome
         try:
-            task = await hook.aget_task(self.runway_task_id)
-        except RunwayTaskNotVisibleError:
-            self.log.info("Runway task %s is not visible yet (task_not_exist); still waiting", self.runway_task_id)
-            return tracker.not_visible(time.time())
-        except RunwayTransportError as err:
-            self.log.warning("Polling Runway task %s failed (%s); will poll again", self.runway_task_id, err)
-            return None
-        except RunwayAPIError as err:
-            if err.retryable:
-                self.log.warning("Polling Runway task %s failed (%s); will poll again", self.runway_task_id, err)
-                return None
-            return wait_event(ERROR, self.runway_task_id, f"Polling Runway task {self.runway_task_id} failed: {err}")
-        except MalformedResponseError as err:
-            self.log.warning("Runway answered a poll of %s unreadably: %s", self.runway_task_id, err)
-            return tracker.unreadable(str(err))
-        line, event = tracker.saw(task)
-        if line:
-            self.log.info("%s", line)
-        return event
+            outcome = await hook.aget_task(self.runway_task_id)
+        except RunwayError as err:
+            outcome = err
+        return tracker.decide(outcome, at).log_to(self.log)
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         tracker = WaitTracker(
             task_id=self.runway_task_id,
             deadline=self.deadline,
             not_visible_until=self.not_visible_until,
+            poll_interval=self.poll_interval,
             max_unreadable=self.max_unreadable,
         )
         try:
             hook = self._hook()
             await hook.aget_settings()
         except Exception as err:  # a missing or invalid connection cannot fix itself by waiting
-            yield TriggerEvent(wait_event(ERROR, self.runway_task_id, f"Cannot use connection: {err}"))
+            yield TriggerEvent(connection_unusable(self.runway_task_id, err))
             return
         while True:
-            event = await self._poll_once(hook, tracker) or tracker.timed_out(time.time())
+            await asyncio.sleep(tracker.sleep_for(time.time()))
+            event = await self._poll_once(hook, tracker) if tracker.poll_due(time.time()) else None
+            event = event or tracker.timed_out(time.time())
             if event is not None:
-                event["polls"] = tracker.polls
                 yield TriggerEvent(event)
                 return
-            await asyncio.sleep(tracker.sleep_for(time.time(), self.poll_interval))
 
     async def on_kill(self) -> None:
         """A user marked the deferred task failed/success or cleared it: stop paying for it.

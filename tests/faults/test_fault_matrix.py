@@ -36,7 +36,7 @@ malformed html on every poll            wait gives up after 10 unreadable answer
                                         error naming the last one; remote task cancelled
 unknown_status x3                       tolerated; run succeeds
 unknown_status on every poll            wait gives up naming the status; remote task cancelled
-throttle_extra 2.5 s (long THROTTLED)   THROTTLED is normal waiting: run succeeds, THROTTLED
+throttle_extra 6 s (long THROTTLED)     THROTTLED is normal waiting: run succeeds, THROTTLED
                                         logged
 throttle_extra past the sensor timeout  AirflowSensorTimeout naming the last status
                                         (THROTTLED); remote task cancelled
@@ -51,11 +51,9 @@ expired output URL (output_ttl)         download fails "output URL expired"; 1 t
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 import json
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -122,28 +120,9 @@ class FlowResult:
         return f"tis={self.tis}\nstats={json.dumps(self.stats, default=str)[:3000]}\n{self.output[-6000:]}"
 
 
-@pytest.fixture(scope="module")
-def dags_folder(airflow_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """dag.test() serialises the DAG from the dags-folder bundle: point that bundle at our own folder."""
-    from airflow import settings
-
-    folder = tmp_path_factory.mktemp("fault_matrix_dags")
-    previous = settings.DAGS_FOLDER
-    settings.DAGS_FOLDER = str(folder)
-    try:
-        yield folder
-    finally:
-        settings.DAGS_FOLDER = previous
-
-
 @pytest.fixture
 def run_flow(
-    dags_folder: Path,
-    runway_connection: Any,
-    runway_emulator: Any,
-    capfd: pytest.CaptureFixture[str],
-    request: pytest.FixtureRequest,
-    tmp_path: Path,
+    runway_connection: Any, runway_emulator: Any, run_dag_source: Any, request: pytest.FixtureRequest, tmp_path: Path
 ) -> Any:
     """Write this test's DAG, run it with dag.test() and collect the output and the emulator's accounting."""
 
@@ -160,28 +139,14 @@ def run_flow(
             download_delay=download_delay,
             out_dir=str(tmp_path / "videos"),
         )
-        dag_file = dags_folder / f"{dag_id}.py"
-        dag_file.write_text(source)
-        spec = importlib.util.spec_from_file_location(dag_id, dag_file)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        capfd.readouterr()
-        started = time.monotonic()
-        try:
-            dag_run = module.dag.test()
-        finally:
-            dag_file.unlink()  # keep the bundle small for the next test's parse
-        seconds = time.monotonic() - started
-        out, err = capfd.readouterr()
-        tis = {ti.task_id: (str(ti.state), ti.try_number) for ti in dag_run.get_task_instances()}
+        ran = run_dag_source(dag_id, source)
         return FlowResult(
-            state=str(dag_run.state),
-            tis=tis,
-            output=out + err,
+            state=ran.state,
+            tis=ran.tis(),
+            output=ran.output,
             stats=runway_emulator.stats(),
             requests=runway_emulator.requests(),
-            seconds=seconds,
+            seconds=ran.seconds,
         )
 
     return run
@@ -205,7 +170,7 @@ def assert_succeeded(result: FlowResult) -> None:
     [task_id] = result.task_ids
     assert result.stats["tasks"][task_id]["status"] == "SUCCEEDED", result.debug()
     assert f"Runway task {task_id} succeeded" in result.output, result.debug()
-    assert "Runway wait finished after" in result.output  # execute_complete: the wait deferred to the trigger
+    assert f"Waiting for Runway task {task_id} in the triggerer (deferred)" in result.output
     assert_creates(result, tasks=1)
     assert_nothing_left_behind(result)
 
@@ -313,9 +278,11 @@ def test_a_few_malformed_polls_are_tolerated(runway_emulator: Any, run_flow: Any
         pytest.param("empty", "empty response body", id="empty"),
     ],
 )
-def test_endless_malformed_polls_give_up_and_cancel(
+def test_endless_malformed_polls_give_up_and_keep_the_task(
     runway_emulator: Any, run_flow: Any, body: str, reason: str
 ) -> None:
+    # The cancel's own look at the task is unreadable too: a task whose state is unknown may
+    # be finished, and a DELETE would destroy its paid output, so it is kept.
     runway_emulator.configure(not_visible_seconds=0, generation_seconds=30)
     runway_emulator.set_faults(malformed={"count": 1000, "body": body, "route": "poll"})
     result = run_flow()
@@ -325,9 +292,9 @@ def test_endless_malformed_polls_give_up_and_cancel(
     assert f"last: {reason}" in result.output, result.debug()
     assert_creates(result, tasks=1)
     [task_id] = result.task_ids
-    assert result.stats["tasks"][task_id]["status"] == "CANCELLED", result.debug()
-    assert result.stats["tasks"][task_id]["cancel_source"] == "api"
-    assert_nothing_left_behind(result)
+    assert f"Could not cancel Runway task {task_id}" in result.output, result.debug()
+    assert result.stats["tasks"][task_id]["status"] == "RUNNING", result.debug()
+    assert result.stats["deletes"]["count"] == 0, result.debug()
 
 
 def test_a_few_unknown_statuses_are_tolerated(runway_emulator: Any, run_flow: Any) -> None:
@@ -339,7 +306,8 @@ def test_a_few_unknown_statuses_are_tolerated(runway_emulator: Any, run_flow: An
     assert "PROCESSING" in result.output  # logged as the status seen
 
 
-def test_endless_unknown_status_gives_up_naming_it_and_cancels(runway_emulator: Any, run_flow: Any) -> None:
+def test_endless_unknown_status_gives_up_naming_it_and_keeps_the_task(runway_emulator: Any, run_flow: Any) -> None:
+    # A status this provider does not know may be a finished one: never DELETE it.
     runway_emulator.configure(not_visible_seconds=0, generation_seconds=30)
     runway_emulator.set_faults(unknown_status={"count": 1000, "value": "PROCESSING"})
     result = run_flow()
@@ -347,20 +315,22 @@ def test_endless_unknown_status_gives_up_naming_it_and_cancels(runway_emulator: 
     assert "unrecognised status 'PROCESSING'" in result.output, result.debug()
     assert_creates(result, tasks=1)
     [task_id] = result.task_ids
-    assert result.stats["tasks"][task_id]["status"] == "CANCELLED", result.debug()
-    assert_nothing_left_behind(result)
+    assert f"Runway task {task_id} is already PROCESSING; not cancelling" in result.output, result.debug()
+    assert result.stats["tasks"][task_id]["status"] == "RUNNING", result.debug()
+    assert result.stats["deletes"]["count"] == 0, result.debug()
 
 
 # -- task faults -------------------------------------------------------------------------------
 
 
 def test_long_throttled_is_normal_waiting(runway_emulator: Any, run_flow: Any) -> None:
-    runway_emulator.set_faults(throttle_extra={"seconds": 2.5})
+    # Long enough that the sensor, which starts a few seconds after the submit on a slow Airflow, sees it.
+    runway_emulator.set_faults(throttle_extra={"seconds": 6})
     result = run_flow()
     assert_succeeded(result)
     [task_id] = result.task_ids
     task = result.stats["tasks"][task_id]
-    assert task["started_at"] - task["created_at"] >= 2.5
+    assert task["started_at"] - task["created_at"] >= 6
     assert f"Runway task {task_id}: THROTTLED" in result.output, result.debug()
 
 

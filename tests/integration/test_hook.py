@@ -108,7 +108,19 @@ def test_an_endpoint_without_client_checks_passes_the_body_through_with_a_warnin
     assert caught.value.status_code == 404
     [request] = sent(runway_connection.emulator, "POST", "/no_such_endpoint")
     assert request["body"] == body
-    assert "No client-side checks for Runway endpoint 'no_such_endpoint'" in "".join(capfd.readouterr())
+    assert "endpoint 'no_such_endpoint' is not in this provider's catalog; sent unvalidated" in "".join(
+        capfd.readouterr()
+    )
+
+
+def test_an_endpoint_the_flavor_does_not_offer_fails_before_any_request_naming_who_does(
+    runway_connection: RunwayTestConnection,
+) -> None:
+    from airflow_provider_runway.errors import InvalidRequestError
+
+    with pytest.raises(InvalidRequestError, match=r"text_to_video is not offered through flavor cometapi.*runway"):
+        hook().create_task("text_to_video", {"model": "gen4.5", "promptText": "a fox", "ratio": "1280:720"})
+    assert runway_connection.emulator.requests() == []
 
 
 def test_an_endpoint_that_is_not_one_path_segment_is_refused_before_any_request(

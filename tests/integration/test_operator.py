@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import pytest
 from airflow_provider_runway.errors import InvalidRequestError
 from airflow_provider_runway.hooks.runway import RunwayHook
 from airflow_provider_runway.operators.runway import RunwayImageToVideoOperator
+from airflow_provider_runway.resume import SubmittedTask
 from tests.integration.test_dags import run_dag_file
 
 pytestmark = pytest.mark.integration
@@ -42,14 +44,16 @@ def test_bad_input_fails_before_any_request(
     assert runway_emulator.requests() == []
 
 
-class DictStore:
+class RecordStore:
     """Stands in for task_state_store / the Variable: the decision logic is what is tested."""
+
+    max_tries = 0
 
     def __init__(self, value: str | None) -> None:
         self.value = value
 
-    def get(self) -> str | None:
-        return self.value
+    def get(self) -> SubmittedTask | None:
+        return SubmittedTask(self.value, max_tries=0, try_number=1) if self.value else None
 
 
 @pytest.mark.parametrize("status_setup, reused", [("running", True), ("succeeded", True), ("cancelled", False)])
@@ -66,7 +70,7 @@ def test_retry_reuses_or_resubmits_by_the_earlier_tasks_status(
 
         time.sleep(1.0)
     op = RunwayImageToVideoOperator(task_id="submit", prompt_image=CAT)
-    assert op._reusable_task(hook, DictStore(earlier)) == (earlier if reused else None)  # type: ignore[arg-type]
+    assert op._reusable_task(hook, RecordStore(earlier)) == (earlier if reused else None)  # type: ignore[arg-type]
 
 
 def test_retry_refuses_to_pay_again_when_told(runway_emulator: Any, runway_connection: Any) -> None:
@@ -78,7 +82,7 @@ def test_retry_refuses_to_pay_again_when_told(runway_emulator: Any, runway_conne
     runway_emulator.cancel(earlier)
     op = RunwayImageToVideoOperator(task_id="submit", prompt_image=CAT, resubmit_on_failure=False)
     with pytest.raises(AirflowFailException, match="not paying again"):
-        op._reusable_task(hook, DictStore(earlier))  # type: ignore[arg-type]
+        op._reusable_task(hook, RecordStore(earlier))  # type: ignore[arg-type]
 
 
 def test_dag_parse_imports_add_no_http_stack() -> None:
@@ -152,6 +156,16 @@ def test_operator_and_sensor_modes_all_succeed(runway_emulator: Any, airflow_db:
     assert stats["creates"]["count"] == 4
     assert {t["status"] for t in stats["tasks"].values()} == {"SUCCEEDED"}
     assert output.count("succeeded; output:") >= 4
+    # Before any wait starts: which task, how often, until when (UTC).
+    deadline = r"deadline \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \(in 3600 s\)"
+    for where, every in [
+        (r"in the triggerer \(deferred\)", "0.3"),
+        ("in this worker", "0.3"),
+        (r"in this worker \(poke mode\)", "0.3"),
+        (r"in this worker \(reschedule mode\)", "1"),
+    ]:
+        line = rf"Waiting for Runway task [0-9a-f-]{{36}} {where}: polling about every {every} s, {deadline}"
+        assert re.search(line, output), line
 
 
 def test_failures_are_clear_and_leave_nothing_running(runway_emulator: Any, airflow_db: str, tmp_path: Path) -> None:
@@ -159,7 +173,9 @@ def test_failures_are_clear_and_leave_nothing_running(runway_emulator: Any, airf
     proc = run_dag_file(write_dag(tmp_path, "failing", FAILING_DAG), runway_emulator.base_url, dag_id="runway_failures")
     output = proc.stdout + proc.stderr
     assert "SAFETY.INPUT.TEXT" in output
-    assert "Last Runway status of" in output
+    assert "it will not be resubmitted automatically" in output
+    assert "Timed out waiting for Runway task" in output
+    assert "last status: " in output
     statuses = {t["status"] for t in runway_emulator.stats()["tasks"].values()}
     assert statuses == {"FAILED", "CANCELLED"}, statuses  # the timed-out wait cancelled its task
     logging.getLogger(__name__).info("dag test exit code %s", proc.returncode)
@@ -173,7 +189,7 @@ def test_worker_on_kill_cancels_the_task_being_waited_on(runway_emulator: Any, r
     hook = RunwayHook()
     task_id = hook.submit_image_to_video({"promptImage": CAT, "model": "gen3a_turbo"})
     op = RunwayImageToVideoOperator(task_id="submit", prompt_image=CAT, poll_interval=0.2, timeout=3)
-    waiter = threading.Thread(target=lambda: op._wait_blocking(task_id, 3), daemon=True)
+    waiter = threading.Thread(target=lambda: op.wait_blocking(task_id, 3), daemon=True)
     waiter.start()
     time.sleep(0.5)
     op.on_kill()  # what Airflow calls when the worker is told to stop

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import itertools
 import json
 import time
 from typing import Any
@@ -114,22 +115,56 @@ def test_failed_task_reports_failure_code(runway_emulator: Any, runway_conn: str
     assert event["task"]["failureCode"].startswith("SAFETY.INPUT")
 
 
-def test_trigger_restarted_from_kwargs_finishes_the_same_task(runway_emulator: Any, runway_conn: str) -> None:
-    runway_emulator.configure(generation_seconds=1.0, not_visible_seconds=0)
+def test_trigger_restarted_from_kwargs_finishes_the_same_task_on_its_poll_grid(
+    runway_emulator: Any, runway_conn: str
+) -> None:
+    """Stopped right after a poll and rebuilt from its kwargs, it does not poll again before the interval."""
+    runway_emulator.configure(generation_seconds=3.0, not_visible_seconds=0)
     task_id = submit()
-    trigger = make_trigger(task_id)
+    trigger = make_trigger(task_id, poll_interval=2.0)
+
+    def polls() -> list[float]:
+        return list(runway_emulator.stats()["polls"]["by_task"].get(task_id, {}).get("times", []))
 
     async def first_poll_then_stop() -> None:
         gen = trigger.run()
         task = asyncio.ensure_future(gen.__anext__())
-        await asyncio.sleep(0.3)
+        while not polls():
+            await asyncio.sleep(0.02)
         task.cancel()  # what a triggerer shutdown does
 
     asyncio.run(first_poll_then_stop())
     _, kwargs = trigger.serialize()
-    [event] = run_trigger(RunwayTaskTrigger(**kwargs))
+    [event] = run_trigger(RunwayTaskTrigger(**json.loads(json.dumps(kwargs))))
     assert event["status"] == "success"
     assert runway_emulator.stats()["creates"]["count"] == 1
+    times = polls()
+    assert len(times) >= 2
+    # A fresh random first delay could poll ~1 s after the predecessor; the shared grid keeps 2 s.
+    assert min(b - a for a, b in itertools.pairwise(times)) >= 1.8, times
+
+
+def test_a_batch_of_triggers_polls_spread_and_never_faster_than_asked(runway_emulator: Any, runway_conn: str) -> None:
+    """Deferred at the same moment, the triggers' first polls spread over the interval, not a burst."""
+    runway_emulator.configure(generation_seconds=3.0, not_visible_seconds=0, max_concurrency=30)
+    task_ids = [submit() for _ in range(30)]
+
+    async def all_of_them() -> list[list[dict[str, Any]]]:
+        async def drain(trigger: RunwayTaskTrigger) -> list[dict[str, Any]]:
+            return [event.payload async for event in trigger.run()]
+
+        return await asyncio.gather(*(drain(make_trigger(t, poll_interval=2.0)) for t in task_ids))
+
+    started = time.time()
+    results = asyncio.run(asyncio.wait_for(all_of_them(), 60))
+    assert [[e["status"] for e in events] for events in results] == [["success"]] * 30
+    by_task = runway_emulator.stats()["polls"]["by_task"]
+    firsts = sorted(by_task[t]["times"][0] - started for t in task_ids)
+    assert firsts[0] >= 0.9  # the first poll waits a little: a deferral is not a burst
+    assert firsts[-1] - firsts[0] >= 1.0, firsts  # spread over the interval
+    assert max(sum(1 for f in firsts if w <= f < w + 0.25) for w in firsts) <= 15, firsts
+    gaps = [b - a for t in task_ids for a, b in itertools.pairwise(by_task[t]["times"])]
+    assert min(gaps) >= 1.8, sorted(gaps)[:5]
 
 
 def test_missing_connection_is_an_error_event(monkeypatch: pytest.MonkeyPatch) -> None:

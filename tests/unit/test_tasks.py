@@ -72,14 +72,6 @@ def test_task_known_and_terminal(status: str, known: bool, terminal: bool) -> No
     assert task.is_terminal is terminal
 
 
-@pytest.mark.parametrize(
-    ("code", "safety"),
-    [("SAFETY.INPUT.TEXT", True), ("SAFETY.OUTPUT.VIDEO", True), ("INTERNAL.BAD_OUTPUT.CODE01", False), (None, False)],
-)
-def test_is_safety_failure(code: str | None, safety: bool) -> None:
-    assert RunwayTask(id="t", status=FAILED, failure_code=code).is_safety_failure is safety
-
-
 # --------------------------------------------------------------------------- bare tasks
 
 
@@ -103,7 +95,6 @@ def test_parse_bare_failed_task_keeps_failure_and_code() -> None:
     assert task.status == FAILED
     assert task.failure == "Content refused"
     assert task.failure_code == "SAFETY.INPUT.IMAGE"
-    assert task.is_safety_failure
 
 
 def test_parse_bare_empty_failure_fields_become_none() -> None:
@@ -342,6 +333,22 @@ def test_outer_failure_carries_fail_reason() -> None:
     assert task.failure == "upstream refused the image"
     assert task.failure_code is None
     assert task.describe() == "FAILED (no code: upstream refused the image)"
+
+
+def test_inner_object_without_status_still_gives_its_failure_code() -> None:
+    # CometAPI may wrap a failed task whose inner object is partial: the code still classifies it.
+    payload = envelope(
+        {"status": "FAILURE", "fail_reason": ""}, {"failureCode": "INTERNAL.BAD_OUTPUT.CODE01", "failure": "bad"}
+    )
+    task = parse_task(payload)
+    assert task.status == FAILED
+    assert task.failure_code == "INTERNAL.BAD_OUTPUT.CODE01"
+    assert task.failure == "bad"
+
+
+def test_outer_fail_reason_wins_over_a_partial_inner_failure_text() -> None:
+    payload = envelope({"status": "FAILURE", "fail_reason": "outer"}, {"failure": "inner"})
+    assert parse_task(payload).failure == "outer"
 
 
 def test_outer_empty_fail_reason_is_none() -> None:

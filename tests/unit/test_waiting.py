@@ -1,12 +1,23 @@
-"""Unit tests for the wait tracker and for turning a final wait event into a result or exception."""
+"""The wait tracker: what each poll outcome means, when to poll, and the result of a final event."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
 
 from airflow_provider_runway._compat import AirflowException, AirflowFailException, AirflowSensorTimeout
+from airflow_provider_runway.errors import (
+    ConnectionConfigError,
+    MalformedResponseError,
+    RunwayAPIError,
+    RunwayAuthError,
+    RunwayError,
+    RunwayTaskNotFoundError,
+    RunwayTaskNotVisibleError,
+    RunwayTransportError,
+)
 from airflow_provider_runway.tasks import RunwayTask
 from airflow_provider_runway.waiting import (
     ERROR,
@@ -14,7 +25,9 @@ from airflow_provider_runway.waiting import (
     TASK_CANCELLED,
     TASK_FAILED,
     TIMEOUT,
+    PollDecision,
     WaitTracker,
+    connection_unusable,
     result_from_event,
     wait_event,
 )
@@ -22,58 +35,72 @@ from airflow_provider_runway.waiting import (
 TASK_ID = "task-123"
 VIDEO = "https://cdn.example.com/out.mp4"
 T0 = 1_700_000_000.0
+PATH = f"/runwayml/v1/tasks/{TASK_ID}"
 
 
-def tracker(deadline: float | None = T0 + 600, grace: float = 60.0, max_unreadable: int = 10) -> WaitTracker:
-    return WaitTracker(task_id=TASK_ID, deadline=deadline, not_visible_until=T0 + grace, max_unreadable=max_unreadable)
+def tracker(
+    deadline: float | None = T0 + 600, grace: float = 60.0, max_unreadable: int = 10, interval: float = 10.0
+) -> WaitTracker:
+    return WaitTracker(
+        task_id=TASK_ID,
+        deadline=deadline,
+        not_visible_until=T0 + grace,
+        poll_interval=interval,
+        max_unreadable=max_unreadable,
+    )
 
 
 def task(status: str, progress: float | None = None, **kw: Any) -> RunwayTask:
     return RunwayTask(id=TASK_ID, status=status, progress=progress, **kw)
 
 
-# --------------------------------------------------------------------------- wait_event
+def decide(t: WaitTracker, outcome: RunwayTask | RunwayError, at: float = T0) -> PollDecision:
+    return t.decide(outcome, at)
+
+
+# --------------------------------------------------------------------------- events
 
 
 def test_wait_event_shape() -> None:
     t = task("SUCCEEDED", output=(VIDEO,))
-    assert wait_event(SUCCESS, TASK_ID, "done", t) == {
+    assert wait_event(SUCCESS, TASK_ID, "done", t, polls=3) == {
         "status": "success",
         "runway_task_id": TASK_ID,
         "message": "done",
         "task": t.to_dict(),
+        "polls": 3,
     }
     assert wait_event(ERROR, TASK_ID, "boom")["task"] is None
 
 
-def test_event_kind_names() -> None:
-    assert (SUCCESS, TASK_FAILED, TASK_CANCELLED, TIMEOUT, ERROR) == (
-        "success",
-        "failed",
-        "cancelled",
-        "timeout",
-        "error",
-    )
+def test_connection_unusable_is_an_error_event_naming_the_task() -> None:
+    event = connection_unusable(TASK_ID, ConnectionConfigError("no API key"))
+    assert (event["status"], event["runway_task_id"]) == (ERROR, TASK_ID)
+    assert event["message"] == f"Cannot use the Runway connection to poll task {TASK_ID}: no API key"
 
 
-# --------------------------------------------------------------------------- saw(): log lines
+def test_poll_decision_logs_at_its_level(caplog: pytest.LogCaptureFixture) -> None:
+    log = logging.getLogger("test.waiting")
+    with caplog.at_level(logging.INFO, logger="test.waiting"):
+        assert PollDecision(None, "still waiting", logging.WARNING).log_to(log) is None
+        assert PollDecision({"status": SUCCESS}).log_to(log) == {"status": SUCCESS}
+    assert [(r.levelno, r.getMessage()) for r in caplog.records] == [(logging.WARNING, "still waiting")]
 
 
-def test_first_poll_logs_a_line() -> None:
+# --------------------------------------------------------------------------- a task seen
+
+
+def test_first_poll_logs_a_line_and_counts() -> None:
     t = tracker()
-    line, event = t.saw(task("PENDING"))
-    assert line == f"Runway task {TASK_ID}: PENDING"
-    assert event is None
-    assert t.polls == 1
-    assert t.last == task("PENDING")
+    decision = decide(t, task("PENDING"), T0 + 3)
+    assert decision == PollDecision(None, f"Runway task {TASK_ID}: PENDING")
+    assert (t.polls, t.last_poll_at, t.last) == (1, T0 + 3, task("PENDING"))
 
 
 def test_unchanged_status_and_progress_log_nothing() -> None:
     t = tracker()
-    t.saw(task("RUNNING", 0.2))
-    line, event = t.saw(task("RUNNING", 0.2))
-    assert line is None
-    assert event is None
+    decide(t, task("RUNNING", 0.2))
+    assert decide(t, task("RUNNING", 0.2)) == PollDecision(None, None)
     assert t.polls == 2
 
 
@@ -89,29 +116,8 @@ def test_unchanged_status_and_progress_log_nothing() -> None:
 )
 def test_status_or_progress_change_logs_a_line(first: RunwayTask, second: RunwayTask, expected: str) -> None:
     t = tracker()
-    t.saw(first)
-    line, event = t.saw(second)
-    assert line == f"Runway task {TASK_ID}: {expected}"
-    assert event is None
-
-
-def test_a_sequence_logs_only_changes() -> None:
-    t = tracker()
-    seen = [
-        task("PENDING"),
-        task("PENDING"),
-        task("THROTTLED"),
-        task("THROTTLED"),
-        task("RUNNING", 0.0),
-        task("RUNNING", 0.0),
-        task("RUNNING", 0.4),
-    ]
-    lines = [t.saw(s)[0] for s in seen]
-    assert [line is not None for line in lines] == [True, False, True, False, True, False, True]
-    assert t.polls == len(seen)
-
-
-# --------------------------------------------------------------------------- saw(): terminal events
+    decide(t, first)
+    assert decide(t, second) == PollDecision(None, f"Runway task {TASK_ID}: {expected}")
 
 
 @pytest.mark.parametrize(
@@ -120,19 +126,21 @@ def test_a_sequence_logs_only_changes() -> None:
 )
 def test_terminal_status_ends_the_wait(status: str, kind: str) -> None:
     t = tracker()
-    t.saw(task("RUNNING", 0.9))
+    decide(t, task("RUNNING", 0.9))
     final = task(status, output=(VIDEO,) if status == "SUCCEEDED" else ())
-    line, event = t.saw(final)
-    assert line is not None
-    assert event is not None
-    assert event["status"] == kind
-    assert event["runway_task_id"] == TASK_ID
-    assert event["task"] == final.to_dict()
-    assert event["message"] == f"Runway task {TASK_ID} {final.describe()}"
+    decision = decide(t, final)
+    assert decision.line is not None
+    assert decision.event == {
+        "status": kind,
+        "runway_task_id": TASK_ID,
+        "message": f"Runway task {TASK_ID} {final.describe()}",
+        "task": final.to_dict(),
+        "polls": 2,
+    }
 
 
 def test_failed_event_message_carries_the_failure() -> None:
-    _, event = tracker().saw(task("FAILED", failure="nsfw", failure_code="SAFETY.OUTPUT.VIDEO"))
+    event = decide(tracker(), task("FAILED", failure="nsfw", failure_code="SAFETY.OUTPUT.VIDEO")).event
     assert event is not None
     assert "SAFETY.OUTPUT.VIDEO: nsfw" in event["message"]
     assert event["task"]["failureCode"] == "SAFETY.OUTPUT.VIDEO"
@@ -140,7 +148,69 @@ def test_failed_event_message_carries_the_failure() -> None:
 
 @pytest.mark.parametrize("status", ["PENDING", "THROTTLED", "RUNNING"])
 def test_non_terminal_known_statuses_keep_waiting(status: str) -> None:
-    assert tracker().saw(task(status))[1] is None
+    assert decide(tracker(), task(status)).event is None
+
+
+# --------------------------------------------------------------------------- errors the wait outlives
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        RunwayTransportError("GET x: connection lost (ConnectionResetError)", sent=True),
+        RunwayTransportError("cannot connect", sent=False),
+        RunwayAPIError(429, "slow down", method="GET", path=PATH),
+        RunwayAPIError(408, "timeout", method="GET", path=PATH),
+        RunwayAPIError(500, "oops", method="GET", path=PATH),
+        RunwayAPIError(503, "shedding load", method="GET", path=PATH),
+        RunwayAPIError(524, "proxy timeout", method="GET", path=PATH),
+    ],
+)
+def test_what_time_can_fix_keeps_waiting_with_a_warning(error: RunwayError) -> None:
+    t = tracker()
+    decision = decide(t, error)
+    assert decision.event is None
+    assert decision.level == logging.WARNING
+    assert decision.line == f"Polling Runway task {TASK_ID} failed ({error}); will poll again"
+    assert t.polls == 1
+    assert t.unreadable_streak == 0
+
+
+# --------------------------------------------------------------------------- errors waiting cannot fix
+
+
+def test_a_rejected_key_ends_the_wait_naming_the_task() -> None:
+    t = tracker()
+    decide(t, task("RUNNING", 0.4))
+    event = decide(t, RunwayAuthError(401, "API key rejected: Invalid key", method="GET", path=PATH)).event
+    assert event is not None
+    assert event["status"] == ERROR
+    assert event["message"].startswith(f"The API key was rejected while polling Runway task {TASK_ID} (401: ")
+    assert "may still be running" in event["message"]
+    assert event["task"] == task("RUNNING", 0.4).to_dict()  # the last status rides along
+
+
+def test_a_task_that_does_not_exist_ends_the_wait() -> None:
+    event = decide(tracker(), RunwayTaskNotFoundError(404, "Task not found.", method="GET", path=PATH)).event
+    assert event is not None
+    assert event["status"] == ERROR
+    assert event["message"].startswith(f"Runway task {TASK_ID} does not exist (404: Task not found.)")
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        RunwayAPIError(400, "bad request", method="GET", path=PATH),
+        RunwayAPIError(405, "method not allowed", method="GET", path=PATH),
+        RunwayAPIError(302, "redirected to elsewhere: wrong host or flavor?", method="GET", path=PATH),
+        ConnectionConfigError("flavor must be cometapi or runway"),
+    ],
+)
+def test_other_refusals_end_the_wait(error: RunwayError) -> None:
+    event = decide(tracker(), error).event
+    assert event is not None
+    assert event["status"] == ERROR
+    assert event["message"] == f"Polling Runway task {TASK_ID} failed and waiting cannot fix it: {error}"
 
 
 # --------------------------------------------------------------------------- unreadable answers
@@ -149,11 +219,10 @@ def test_non_terminal_known_statuses_keep_waiting(status: str) -> None:
 def test_unknown_status_counts_as_unreadable_and_gives_up_after_the_bound() -> None:
     t = tracker(max_unreadable=3)
     weird = RunwayTask(id=TASK_ID, status="ARCHIVED", raw_status="archived")
-    line, event = t.saw(weird)
-    assert line == f"Runway task {TASK_ID}: ARCHIVED"
-    assert event is None
-    assert t.saw(weird)[1] is None
-    _, event = t.saw(weird)
+    decision = decide(t, weird)
+    assert decision == PollDecision(None, f"Runway task {TASK_ID}: ARCHIVED")
+    assert decide(t, weird).event is None
+    event = decide(t, weird).event
     assert event is not None
     assert event["status"] == ERROR
     assert "3 unreadable answers in a row" in event["message"]
@@ -161,82 +230,76 @@ def test_unknown_status_counts_as_unreadable_and_gives_up_after_the_bound() -> N
     assert event["task"] == weird.to_dict()
 
 
-def test_unreadable_gives_up_exactly_at_max_unreadable() -> None:
+def test_malformed_answers_warn_and_give_up_exactly_at_max_unreadable() -> None:
     t = tracker(max_unreadable=10)
     for i in range(1, 10):
-        assert t.unreadable(f"bad {i}") is None
-        assert t.unreadable_streak == i
-    event = t.unreadable("html page")
+        decision = decide(t, MalformedResponseError(f"bad {i}"))
+        assert decision.event is None
+        assert decision.level == logging.WARNING
+        assert decision.line == f"Runway answered a poll of {TASK_ID} unreadably: bad {i}"
+    event = decide(t, MalformedResponseError("html page")).event
     assert event is not None
     assert event["status"] == ERROR
     assert "after 10 unreadable answers in a row; last: html page" in event["message"]
     assert event["task"] is None  # nothing readable was ever seen
-    assert t.polls == 10
+    assert event["polls"] == 10
 
 
 def test_a_readable_known_poll_resets_the_unreadable_streak() -> None:
     t = tracker(max_unreadable=3)
-    assert t.unreadable("a") is None
-    assert t.unreadable("b") is None
-    t.saw(task("RUNNING", 0.1))
+    decide(t, MalformedResponseError("a"))
+    decide(t, MalformedResponseError("b"))
+    decide(t, task("RUNNING", 0.1))
     assert t.unreadable_streak == 0
-    assert t.unreadable("c") is None
-    assert t.unreadable("d") is None
-    event = t.unreadable("e")
+    decide(t, MalformedResponseError("c"))
+    decide(t, MalformedResponseError("d"))
+    event = decide(t, MalformedResponseError("e")).event
     assert event is not None
-    assert event["task"] == task("RUNNING", 0.1).to_dict()  # the last readable task rides along
+    assert event["task"] == task("RUNNING", 0.1).to_dict()
 
 
-def test_unknown_statuses_and_malformed_answers_share_one_streak() -> None:
+def test_transient_errors_do_not_reset_or_extend_the_unreadable_streak() -> None:
     t = tracker(max_unreadable=2)
-    t.saw(RunwayTask(id=TASK_ID, status="UNKNOWN"))
-    event = t.unreadable("not JSON")
-    assert event is not None
-    assert event["status"] == ERROR
-
-
-def test_max_unreadable_of_one_gives_up_on_the_first() -> None:
-    event = tracker(max_unreadable=1).unreadable("x")
-    assert event is not None
-    assert event["status"] == ERROR
+    decide(t, MalformedResponseError("a"))
+    decide(t, RunwayTransportError("reset", sent=True))
+    assert decide(t, MalformedResponseError("b")).event is not None
 
 
 # --------------------------------------------------------------------------- task_not_exist grace window
 
 
+def not_visible() -> RunwayTaskNotVisibleError:
+    return RunwayTaskNotVisibleError(400, "task_not_exist", method="GET", path=PATH)
+
+
 def test_not_visible_inside_the_grace_window_keeps_waiting() -> None:
     t = tracker(grace=60)
-    assert t.not_visible(T0) is None
-    assert t.not_visible(T0 + 59.999) is None
+    line = f"Runway task {TASK_ID} is not visible yet (task_not_exist); still waiting"
+    assert decide(t, not_visible(), T0) == PollDecision(None, line)
+    assert decide(t, not_visible(), T0 + 59.999) == PollDecision(None, line)
     assert t.polls == 2
 
 
-@pytest.mark.parametrize("now", [T0 + 60, T0 + 61, T0 + 10_000])
-def test_not_visible_at_or_after_the_grace_window_gives_up(now: float) -> None:
-    t = tracker(grace=60)
-    event = t.not_visible(now)
+@pytest.mark.parametrize("at", [T0 + 60, T0 + 61, T0 + 10_000])
+def test_not_visible_at_or_after_the_grace_window_gives_up(at: float) -> None:
+    event = decide(tracker(grace=60), not_visible(), at).event
     assert event is not None
     assert event["status"] == ERROR
-    assert event["runway_task_id"] == TASK_ID
     assert "task_not_exist after the grace window" in event["message"]
     assert "flavor/host" in event["message"]
     assert event["task"] is None
 
 
-def test_not_visible_after_the_task_was_seen_keeps_waiting() -> None:
-    t = tracker(grace=60)
-    t.saw(task("RUNNING", 0.3))
-    assert t.not_visible(T0 + 3_600) is None
+def test_not_visible_after_the_task_was_seen_is_an_unreadable_answer() -> None:
+    t = tracker(grace=60, max_unreadable=2)
+    decide(t, task("RUNNING", 0.3))
+    assert decide(t, not_visible(), T0 + 3_600).event is None
+    event = decide(t, not_visible(), T0 + 3_601).event
+    assert event is not None
+    assert "task_not_exist for a task seen before" in event["message"]
 
 
-def test_not_visible_does_not_touch_the_unreadable_streak() -> None:
-    t = tracker(max_unreadable=2)
-    t.unreadable("x")
-    assert t.not_visible(T0) is None
-    assert t.unreadable_streak == 1
-
-
-# --------------------------------------------------------------------------- deadline and sleeping
+# --------------------------------------------------------------------------- when to poll, the deadline
 
 
 def test_no_deadline_never_times_out() -> None:
@@ -253,30 +316,34 @@ def test_timed_out_just_before_and_at_the_deadline() -> None:
     assert event["task"] is None
 
 
-def test_timed_out_reports_the_last_status() -> None:
-    t = tracker(deadline=T0 + 10)
-    t.saw(task("THROTTLED"))
-    event = t.timed_out(T0 + 11)
-    assert event is not None
+def test_timeout_event_reports_the_last_status() -> None:
+    t = tracker(deadline=None)
+    decide(t, task("THROTTLED"))
+    event = t.timeout_event()
     assert event["message"].endswith("last status: THROTTLED")
     assert event["task"] == task("THROTTLED").to_dict()
 
 
-@pytest.mark.parametrize(
-    ("deadline", "now", "interval", "expected"),
-    [
-        (None, T0, 6.0, 6.0),
-        (T0 + 600, T0, 6.0, 6.0),
-        (T0 + 6, T0, 6.0, 6.0),
-        (T0 + 2.5, T0, 6.0, 2.5),
-        (T0, T0, 6.0, 0.0),
-        (T0 - 5, T0, 6.0, 0.0),
-    ],
-)
-def test_sleep_for_never_sleeps_past_the_deadline(
-    deadline: float | None, now: float, interval: float, expected: float
-) -> None:
-    assert tracker(deadline=deadline).sleep_for(now, interval) == pytest.approx(expected)
+def test_sleep_for_follows_the_poll_grid() -> None:
+    t = tracker(deadline=None)
+    first = t.sleep_for(T0)
+    assert 1.0 <= first <= 1.0 + 12.0
+    decide(t, task("PENDING"), T0 + first)
+    second = t.sleep_for(T0 + first + 0.1)
+    assert 5.0 <= second + 0.1 <= 12.0
+
+
+@pytest.mark.parametrize(("deadline", "expected"), [(T0 + 0.5, 0.5), (T0, 0.0), (T0 - 5, 0.0)])
+def test_sleep_for_never_sleeps_past_the_deadline(deadline: float, expected: float) -> None:
+    assert tracker(deadline=deadline).sleep_for(T0) == pytest.approx(expected)
+
+
+def test_poll_due_keeps_five_seconds_between_polls() -> None:
+    t = tracker()
+    assert t.poll_due(T0)  # a fresh wait may poll at once
+    decide(t, task("PENDING"), T0)
+    assert not t.poll_due(T0 + 4.9)
+    assert t.poll_due(T0 + 5.0)
 
 
 # --------------------------------------------------------------------------- result_from_event
@@ -295,42 +362,68 @@ def test_success_without_a_task_returns_an_empty_dict() -> None:
     assert result_from_event({"status": SUCCESS, "task": None}) == {}
 
 
-@pytest.mark.parametrize("failure_retryable", [False, True])
-def test_timeout_raises_sensor_timeout(failure_retryable: bool) -> None:
+@pytest.mark.parametrize("no_resubmit_reason", [None, "a sensor only waits"])
+def test_timeout_raises_sensor_timeout(no_resubmit_reason: str | None) -> None:
     with pytest.raises(AirflowSensorTimeout, match="Timed out"):
-        result_from_event(wait_event(TIMEOUT, TASK_ID, "Timed out waiting", None), failure_retryable=failure_retryable)
+        result_from_event(wait_event(TIMEOUT, TASK_ID, "Timed out waiting"), no_resubmit_reason=no_resubmit_reason)
 
 
-@pytest.mark.parametrize("kind", [TASK_FAILED, TASK_CANCELLED])
-@pytest.mark.parametrize("code", [None, "INTERNAL.BAD_OUTPUT", "SAFETY.INPUT.TEXT"])
-def test_failures_never_retry_by_default(kind: str, code: str | None) -> None:
-    event = wait_event(kind, TASK_ID, f"Runway task {TASK_ID} failed", task("FAILED", failure_code=code))
-    with pytest.raises(AirflowFailException, match="failed"):
-        result_from_event(event)
+def failed(code: str | None, failure: str | None = None) -> dict[str, Any]:
+    final = task("FAILED", failure=failure, failure_code=code)
+    return wait_event(TASK_FAILED, TASK_ID, f"Runway task {TASK_ID} {final.describe()}", final)
 
 
-@pytest.mark.parametrize("kind", [TASK_FAILED, TASK_CANCELLED])
-@pytest.mark.parametrize("code", [None, "INTERNAL.BAD_OUTPUT"])
-def test_retryable_failures_raise_a_plain_airflow_exception(kind: str, code: str | None) -> None:
-    event = wait_event(kind, TASK_ID, "boom", task("FAILED", failure_code=code))
+@pytest.mark.parametrize(
+    "code", ["SAFETY.INPUT.TEXT", "SAFETY.OUTPUT.VIDEO", "INPUT_PREPROCESSING.SAFETY.TEXT", "ASSET.INVALID", "NEW.CODE"]
+)
+def test_never_retry_codes_fail_without_retry_even_when_the_task_could_resubmit(code: str) -> None:
+    with pytest.raises(AirflowFailException) as info:
+        result_from_event(failed(code), no_resubmit_reason=None)
+    assert f"{code}: " in str(info.value)
+    assert str(info.value).endswith("it will not be resubmitted automatically.")
+
+
+@pytest.mark.parametrize("code", ["INTERNAL", "INPUT_PREPROCESSING.INTERNAL", "INTERNAL.BAD_OUTPUT.CODE01"])
+def test_retry_allowed_codes_let_airflow_retry_a_task_that_resubmits(code: str) -> None:
     with pytest.raises(AirflowException) as info:
-        result_from_event(event, failure_retryable=True)
+        result_from_event(failed(code), no_resubmit_reason=None)
+    assert not isinstance(info.value, (AirflowFailException, AirflowSensorTimeout))
+    assert str(info.value).startswith(f"Runway task {TASK_ID} FAILED ({code}: ")
+    assert str(info.value).endswith("an Airflow retry of this task will submit a new Runway task.")
+
+
+@pytest.mark.parametrize("code", ["INTERNAL", "INTERNAL.BAD_OUTPUT.CODE01"])
+def test_retry_allowed_codes_fail_when_the_task_cannot_resubmit(code: str) -> None:
+    with pytest.raises(AirflowFailException, match="Runway allows a retry, but it will not be resubmitted: a sensor"):
+        result_from_event(failed(code), no_resubmit_reason="a sensor only waits")
+
+
+def test_cometapi_failure_without_a_code_is_classified_by_its_text() -> None:
+    with pytest.raises(AirflowFailException, match=r"SAFETY\.INPUT\.TEXT \(read from the failure text\)"):
+        result_from_event(failed(None, "blocked: SAFETY.INPUT.TEXT"), no_resubmit_reason=None)
+    with pytest.raises(AirflowFailException, match="no failure code"):
+        result_from_event(failed(None, "upstream refused the image"), no_resubmit_reason=None)
+
+
+def test_cancelled_task_may_be_resubmitted_by_the_operator_only() -> None:
+    final = task("CANCELLED")
+    event = wait_event(TASK_CANCELLED, TASK_ID, f"Runway task {TASK_ID} CANCELLED", final)
+    with pytest.raises(AirflowException) as info:
+        result_from_event(event, no_resubmit_reason=None)
     assert not isinstance(info.value, AirflowFailException)
-    assert not isinstance(info.value, AirflowSensorTimeout)
-    assert str(info.value) == "boom"
+    with pytest.raises(AirflowFailException, match="was cancelled"):
+        result_from_event(event, no_resubmit_reason="a sensor only waits")
 
 
-@pytest.mark.parametrize("code", ["SAFETY.INPUT.IMAGE", "SAFETY.OUTPUT.VIDEO", "SAFETY"])
-def test_safety_failures_never_retry_even_when_failures_may(code: str) -> None:
-    event = wait_event(TASK_FAILED, TASK_ID, "refused", task("FAILED", failure_code=code))
-    with pytest.raises(AirflowFailException, match="refused"):
-        result_from_event(event, failure_retryable=True)
+def test_failed_event_without_a_readable_task_never_retries() -> None:
+    with pytest.raises(AirflowFailException, match="boom"):
+        result_from_event({"status": TASK_FAILED, "runway_task_id": TASK_ID, "message": "boom", "task": None})
 
 
-@pytest.mark.parametrize("failure_retryable", [False, True])
-def test_error_raises_a_plain_airflow_exception(failure_retryable: bool) -> None:
+@pytest.mark.parametrize("no_resubmit_reason", [None, "a sensor only waits"])
+def test_error_raises_a_plain_airflow_exception(no_resubmit_reason: str | None) -> None:
     with pytest.raises(AirflowException) as info:
-        result_from_event(wait_event(ERROR, TASK_ID, "gave up"), failure_retryable=failure_retryable)
+        result_from_event(wait_event(ERROR, TASK_ID, "gave up"), no_resubmit_reason=no_resubmit_reason)
     assert not isinstance(info.value, (AirflowFailException, AirflowSensorTimeout))
     assert str(info.value) == "gave up"
 
@@ -339,11 +432,3 @@ def test_error_raises_a_plain_airflow_exception(failure_retryable: bool) -> None
 def test_unexpected_kind_raises_with_a_default_message(kind: str | None) -> None:
     with pytest.raises(AirflowException, match=f"Runway wait ended with {kind}"):
         result_from_event({"status": kind})
-
-
-def test_failed_event_from_the_tracker_round_trips_to_the_right_exception() -> None:
-    t = tracker()
-    _, event = t.saw(task("FAILED", failure="blocked", failure_code="SAFETY.INPUT.TEXT"))
-    assert event is not None
-    with pytest.raises(AirflowFailException, match=r"SAFETY\.INPUT\.TEXT: blocked"):
-        result_from_event(event, failure_retryable=True)

@@ -1,0 +1,170 @@
+"""What a stored video is known by: its idempotency key, its name, its sidecar, its outcome.
+
+Pure functions over plain JSON values (no I/O), shared by the operator, the sensor and the
+batch DAG's summary. The sidecar written beside each video is the record of what was paid
+for; a re-run finds it and skips the paid create when the key matches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import struct
+from collections.abc import Mapping, Sequence
+from typing import IO, Any
+
+from airflow_provider_runway.locations import is_folder, join, with_suffix
+
+SIDECAR_SCHEMA = "airflow-provider-runway/video-sidecar/1"
+VIDEO_SUFFIX = ".mp4"
+SIDECAR_SUFFIX = ".json"
+NAME_PREFIX = "runway-"
+KEY_CHARS = 20  # 80 bits of the key in the name: collisions only by intent
+CREATED = "created"
+SKIPPED = "skipped"
+FAILED = "failed"
+# Request fields the sidecar repeats (the API's names), beside the source and the key.
+REQUEST_FIELDS = ("model", "promptText", "seed", "ratio", "duration")
+
+
+def idempotency_key(body: Mapping[str, Any], images: Sequence[Mapping[str, Any]]) -> str:
+    """sha256 over the request without its image, plus each image's identity (content hash).
+
+    ``body`` is the validated wire body (so ``duration="5"`` and ``5`` agree); the flavor is
+    left out on purpose: the same request through CometAPI or Runway makes the same video.
+    """
+    request = {key: value for key, value in body.items() if key != "promptImage"}
+    canonical = json.dumps({"v": 1, "request": request, "images": list(images)}, sort_keys=True, default=str)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def video_name(key: str | None, runway_task_id: str | None) -> str:
+    """Content-addressed when the request is known, else named after the Runway task."""
+    if key:
+        return f"{NAME_PREFIX}{key[:KEY_CHARS]}{VIDEO_SUFFIX}"
+    return f"{runway_task_id}{VIDEO_SUFFIX}"
+
+
+def video_location(output_path: str, key: str | None, runway_task_id: str | None) -> str:
+    """``output_path`` itself when it names a file; inside it when it is a folder (ends in ``/``)."""
+    return join(output_path, video_name(key, runway_task_id)) if is_folder(output_path) else output_path
+
+
+def sidecar_location(video: str) -> str:
+    return with_suffix(video, SIDECAR_SUFFIX)
+
+
+def check_output_path(output_path: Any) -> str:
+    """The output path, or ValueError naming what is wrong with it."""
+    if not isinstance(output_path, str) or not output_path.strip():
+        raise ValueError(f"output_path must be a non-empty path or URL, got {output_path!r}")
+    if output_path.lower().endswith(SIDECAR_SUFFIX):
+        raise ValueError(f"output_path {output_path!r} ends in {SIDECAR_SUFFIX}: that name is kept for the sidecar")
+    return output_path.strip()
+
+
+def is_done(sidecar: Mapping[str, Any] | None, key: str, video_bytes: int | None) -> bool:
+    """A video counts as stored when its sidecar carries this key and the video is whole."""
+    if not sidecar or sidecar.get("idempotency_key") != key or video_bytes is None:
+        return False
+    return sidecar.get("bytes") == video_bytes
+
+
+def sidecar(
+    *,
+    request: Mapping[str, Any],
+    task: Mapping[str, Any],
+    video: str,
+    size: int,
+    sha256: str,
+    seconds: float | None,
+    finished_at: str,
+    lineage: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The JSON written beside the video. ``request`` is what the operator remembered."""
+    body = request.get("body") or {}
+    sources = list(request.get("sources") or [])
+    return {
+        "schema": SIDECAR_SCHEMA,
+        "video": video,
+        "bytes": size,
+        "sha256": sha256,
+        "seconds": seconds,
+        "runway_task_id": task.get("id"),
+        "model": body.get("model"),
+        "prompt_text": body.get("promptText"),
+        "seed": body.get("seed"),
+        "ratio": body.get("ratio"),
+        "duration": body.get("duration"),
+        "source_image": sources[0].get("location") if sources else None,
+        "sources": sources,
+        "created_at": task.get("createdAt"),
+        "finished_at": finished_at,
+        "idempotency_key": request.get("idempotency_key"),
+        "flavor": request.get("flavor"),
+        "airflow": dict(lineage),
+    }
+
+
+def outcome(kind: str, *, image: Any = None, sidecar_location: str | None = None, **fields: Any) -> dict[str, Any]:
+    """One task's result as XCom ``runway_video`` carries it (and the batch summary reads)."""
+    record: dict[str, Any] = {"outcome": kind, "image": image, **fields}
+    if sidecar_location is not None:
+        record["sidecar"] = sidecar_location
+    return record
+
+
+def stored_outcome(kind: str, meta: Mapping[str, Any], sidecar_at: str, map_index: int | None) -> dict[str, Any]:
+    """The outcome of a created or skipped video, from its sidecar."""
+    return outcome(
+        kind,
+        image=meta.get("source_image"),
+        sidecar_location=sidecar_at,
+        video=meta.get("video"),
+        seconds=meta.get("seconds") if meta.get("seconds") is not None else meta.get("duration"),
+        bytes=meta.get("bytes"),
+        sha256=meta.get("sha256"),
+        runway_task_id=meta.get("runway_task_id"),
+        map_index=map_index,
+    )
+
+
+def _boxes(stream: IO[bytes], end: int | None) -> Any:
+    """(type, payload offset, payload size) of each ISO-BMFF box from the stream's position."""
+    while end is None or stream.tell() + 8 <= end:
+        start = stream.tell()
+        header = stream.read(8)
+        if len(header) < 8:
+            return
+        size, kind = struct.unpack(">I4s", header)
+        header_size = 8
+        if size == 1:
+            size = struct.unpack(">Q", stream.read(8))[0]
+            header_size = 16
+        elif size == 0:  # runs to the end of the file
+            size = (end if end is not None else stream.seek(0, 2)) - start
+        if size < header_size:
+            return
+        yield kind, start + header_size, size - header_size
+        stream.seek(start + size)
+
+
+def mp4_seconds(stream: IO[bytes]) -> float | None:
+    """The duration an MP4 declares (``moov/mvhd``), or None when the file does not say."""
+    stream.seek(0)
+    for kind, offset, size in list(_boxes(stream, None)):
+        if kind != b"moov":
+            continue
+        stream.seek(offset)
+        for child, child_offset, _ in list(_boxes(stream, offset + size)):
+            if child != b"mvhd":
+                continue
+            stream.seek(child_offset)
+            version = stream.read(4)[0]
+            fields = stream.read(28 if version == 1 else 16)
+            if version == 1:
+                timescale, duration = struct.unpack(">16xIQ", fields)
+            else:
+                timescale, duration = struct.unpack(">8xII", fields)
+            return round(duration / timescale, 3) if timescale else None
+    return None
