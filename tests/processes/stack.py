@@ -102,20 +102,16 @@ class AirflowStack:
 
     # -- processes -------------------------------------------------------------------------
 
+    def _command(self, args: tuple[str, ...]) -> dict[str, Any]:
+        """``airflow <args>`` in the home, with the stack's environment and no stdin."""
+        return {"args": [str(BIN / "airflow"), *args], "cwd": self.home, "env": self.env, "stdin": subprocess.DEVNULL}
+
     def start(self, name: str, *args: str) -> Component:
         """Start ``airflow <args>`` in its own session; output goes to process-logs/<name>-<n>.log."""
         count = sum(1 for c in self.history if c.name == name)
         log_path = self.process_logs / f"{name}-{count + 1}.log"
         with open(log_path, "wb") as log:
-            proc = subprocess.Popen(
-                [str(BIN / "airflow"), *args],
-                cwd=self.home,
-                env=self.env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+            proc = subprocess.Popen(**self._command(args), stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         component = Component(name, proc, log_path, time.time())
         self.components[name] = component
         self.history.append(component)
@@ -150,15 +146,7 @@ class AirflowStack:
         """Run a one-off ``airflow`` CLI command; its output is kept under process-logs too."""
         count = sum(1 for _ in self.process_logs.glob("cli-*.log"))
         log_path = self.process_logs / f"cli-{count + 1}-{args[0]}.log"
-        result = subprocess.run(
-            [str(BIN / "airflow"), *args],
-            cwd=self.home,
-            env=self.env,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            timeout=timeout,
-            check=False,
-        )
+        result = subprocess.run(**self._command(args), capture_output=True, timeout=timeout, check=False)
         output = (result.stdout + result.stderr).decode(errors="replace")
         log_path.write_text(f"$ airflow {' '.join(args)}\n{output}")
         if result.returncode != 0:

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from tests.processes.emulated_api import deletes_of, finish_runway_task
+from tests.processes.emulated_api import RUNS_UNTIL_FINISHED, deletes_of, finish_runway_task
 from tests.processes.stack import AirflowStack, needs_trigger_on_kill
 
 pytestmark = [pytest.mark.processes, needs_trigger_on_kill]
@@ -27,9 +27,6 @@ pytestmark = [pytest.mark.processes, needs_trigger_on_kill]
 DAG_ID = "runway_proc_user_kill"
 SENSORS = 4  # map indexes 0-2 are acted on, 3 is left alone
 CONTROL = 3
-# Every Runway task runs this long unless cancelled or finished by the test: through all sensors
-# deferring and the three user actions.
-GENERATION_SECONDS = 60.0
 CANCEL_WAIT = 30.0  # bound from the API call to the emulator seeing the DELETE
 ON_KILL_LOG = "Trigger cancelled by user action, invoking on_kill"
 
@@ -49,7 +46,7 @@ def _trigger_logs(stack: AirflowStack, run_id: str, map_index: int) -> str:
 def test_user_kill_of_a_deferred_sensor_cancels_only_its_runway_task(airflow_stack: AirflowStack) -> None:
     stack, emulator = airflow_stack, airflow_stack.emulator
     emulator.reset()
-    emulator.configure(generation_seconds=GENERATION_SECONDS, max_concurrency=32)
+    emulator.configure(generation_seconds=RUNS_UNTIL_FINISHED, max_concurrency=32)
     run_id = stack.trigger(DAG_ID, "user_kill")
 
     def every_sensor_deferred_and_polled() -> dict[int, str] | None:
@@ -127,7 +124,7 @@ def test_user_kill_of_a_deferred_sensor_cancels_only_its_runway_task(airflow_sta
         30,
     )
     # ... and sees its Runway task succeed: the DAG run finishes once it has.
-    finish_runway_task(emulator, control_id, timeout=GENERATION_SECONDS + 60)
+    finish_runway_task(emulator, control_id)
     state = stack.wait_for_run(DAG_ID, run_id, timeout=120)
     sensors = {ti["map_index"]: ti for ti in stack.db.task_instances(DAG_ID, run_id, "wait")}
     assert state == "failed", sensors  # map index 0 was marked failed

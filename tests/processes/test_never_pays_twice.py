@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_runway.tasks import TERMINAL_STATUSES as TERMINAL
-from tests.processes.emulated_api import ThrottledQueue, finish_runway_task, polls_between
+from tests.processes.emulated_api import RUNS_UNTIL_FINISHED, finish_runway_task, finish_runway_tasks, polls_between
 from tests.processes.stack import HAS_TASK_STATE_STORE, PROCESS_API_KEY, AirflowStack
 
 pytestmark = pytest.mark.processes
@@ -26,8 +26,7 @@ MAPPED = 10
 def test_triggerer_sigkill_while_every_sensor_is_deferred(airflow_stack: AirflowStack) -> None:
     stack, emulator = airflow_stack, airflow_stack.emulator
     emulator.reset()
-    # Long enough for every sensor to defer, the kill and the restart; the test then finishes the tasks.
-    emulator.configure(generation_seconds=25.0, max_concurrency=32)
+    emulator.configure(generation_seconds=RUNS_UNTIL_FINISHED, max_concurrency=32)
     dag_id = "runway_proc_mapped"
     run_id = stack.trigger(dag_id, "triggerer_kill")
 
@@ -56,8 +55,7 @@ def test_triggerer_sigkill_while_every_sensor_is_deferred(airflow_stack: Airflow
         lambda: all(polls_between(emulator.stats(), t, restarted_at) for t in before),
         120,
     )
-    for task_id in before:
-        finish_runway_task(emulator, task_id)
+    finish_runway_tasks(emulator, before)
 
     state = stack.wait_for_run(dag_id, run_id, timeout=240)
     sensors = stack.db.task_instances(dag_id, run_id, "wait")
@@ -92,23 +90,22 @@ def test_triggerer_sigkill_while_every_sensor_is_deferred(airflow_stack: Airflow
         f"polls after restart={sum(resumed.values())} (min per task {min(resumed.values())}), "
         f"Runway tasks finishing after the restart={finished_after_restart}, "
         f"gap kill->first resumed poll={first_resumed - killed_at:.1f} s, "
-        f"kill {killed_at - min(c['at'] for c in stats['creates']['items']):.1f} s after the first create "
-        f"(generation {emulator.config()['generation_seconds']:.0f} s)"
+        f"kill {killed_at - min(c['at'] for c in stats['creates']['items']):.1f} s after the first create"
     )
 
 
 def test_worker_sigkill_after_submit_reconnects_on_retry(airflow_stack: AirflowStack) -> None:
     stack, emulator = airflow_stack, airflow_stack.emulator
     emulator.reset()
-    queue = ThrottledQueue(emulator, PROCESS_API_KEY)  # the task waits THROTTLED until released
+    emulator.configure(generation_seconds=RUNS_UNTIL_FINISHED)
     dag_id, task_id = "runway_proc_blocking", "submit_and_wait"
     run_id = stack.trigger(dag_id, "worker_kill")
 
     def created_stored_and_polled() -> str | None:
         stats = emulator.stats()
-        if stats["creates"]["count"] != 2:  # the slot holder and the operator's task
+        if stats["creates"]["count"] != 1:
             return None
-        runway_id = stats["creates"]["items"][1]["task_id"]
+        runway_id = stats["creates"]["items"][0]["task_id"]
         if stats["tasks"][runway_id]["polls"] < 1:
             return None  # the worker polls only after it has stored the id
         return runway_id
@@ -127,7 +124,6 @@ def test_worker_sigkill_after_submit_reconnects_on_retry(airflow_stack: AirflowS
         lambda: polls_between(emulator.stats(), runway_id, killed_at + 0.5),
         120,
     )
-    queue.release()
     finish_runway_task(emulator, runway_id)
 
     def ti_finished() -> dict[str, Any] | None:
@@ -142,9 +138,8 @@ def test_worker_sigkill_after_submit_reconnects_on_retry(airflow_stack: AirflowS
     second_try = stack.task_log(dag_id, run_id, task_id, attempt=2)
     assert f"Reconnecting to Runway task {runway_id}" in second_try, second_try[-3000:]
     stats = emulator.stats()
-    # Exactly one paid create for one task (besides the test's own slot holder).
-    assert [c["task_id"] for c in stats["creates"]["items"]] == [queue.slot_holder, runway_id], stats["creates"]
-    assert stats["creates"]["attempts"] == 2
+    assert stats["creates"]["count"] == 1, stats["creates"]  # exactly one paid create for one task
+    assert stats["creates"]["attempts"] == 1
     assert stats["tasks"][runway_id]["status"] == "SUCCEEDED"
     assert stats["cancels"]["count"] == 0, stats["cancels"]
     assert polls_between(stats, runway_id, killed_at) >= 1
@@ -153,7 +148,7 @@ def test_worker_sigkill_after_submit_reconnects_on_retry(airflow_stack: AirflowS
     assert stack.db.stored_runway_task_id(dag_id, run_id, task_id) is None
     mechanism = "task_state_store" if HAS_TASK_STATE_STORE else "Variable"
     print(
-        f"worker kill: creates for the task={stats['creates']['count'] - 1}, "
+        f"worker kill: creates={stats['creates']['count']}, "
         f"polls after kill={polls_between(stats, runway_id, killed_at)}, store={mechanism}"
     )
 

@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from airflow_provider_runway.tasks import SUCCEEDED
-from tests.processes.emulated_api import ThrottledQueue, deletes_of, finish_runway_tasks, polls_between
+from tests.processes.emulated_api import RUNS_UNTIL_FINISHED, deletes_of, finish_runway_tasks, polls_between
 from tests.processes.launch import running_stack
-from tests.processes.stack import PROCESS_API_KEY, AirflowStack
 
 if TYPE_CHECKING:
     from airflow_provider_runway.emulator import EmulatorHandle
+    from tests.processes.stack import AirflowStack
 
 pytestmark = [pytest.mark.processes, pytest.mark.ha]
 
@@ -59,7 +59,7 @@ def test_a_killed_triggerers_waits_are_taken_over(ha_stack: AirflowStack) -> Non
     stack, emulator = ha_stack, ha_stack.emulator
     assert stack.db.is_postgres
     emulator.reset()
-    queue = ThrottledQueue(emulator, PROCESS_API_KEY)  # every task waits THROTTLED until released
+    emulator.configure(generation_seconds=RUNS_UNTIL_FINISHED, max_concurrency=32)
     [job_a] = stack.db.running_jobs("TriggererJob")
     run_id = stack.trigger(DAG_ID, "ha", conf={"count": WAITS})
     runway_ids: list[str] = stack.wait_for(
@@ -112,7 +112,6 @@ def test_a_killed_triggerers_waits_are_taken_over(ha_stack: AirflowStack) -> Non
         return firsts
 
     resumed = stack.wait_for("triggerer B to take A's waits over and poll them", taken_over, 120)
-    queue.release()
     finish_runway_tasks(emulator, runway_ids)
     state = stack.wait_for_run(DAG_ID, run_id, timeout=240)
 
@@ -121,8 +120,7 @@ def test_a_killed_triggerers_waits_are_taken_over(ha_stack: AirflowStack) -> Non
     # Resumed by B, not by an Airflow retry of the sensor.
     assert [(ti["state"], ti["try_number"]) for ti in sensors] == [("success", 1)] * WAITS
     stats = emulator.stats()
-    # The DAG's creates plus the test's own slot holder.
-    assert (stats["creates"]["count"], stats["creates"]["attempts"]) == (WAITS + 1, WAITS + 1), stats["creates"]
+    assert (stats["creates"]["count"], stats["creates"]["attempts"]) == (WAITS, WAITS), stats["creates"]
     assert stats["cancels"]["count"] == 0, stats["cancels"]
     assert all(deletes_of(emulator, t) == [] for t in runway_ids)
     assert {stats["tasks"][t]["status"] for t in runway_ids} == {SUCCEEDED}

@@ -19,9 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from airflow_provider_runway.tasks import SUCCEEDED, THROTTLED
-from tests.processes.emulated_api import ThrottledQueue, finish_runway_tasks
-from tests.processes.stack import PROCESS_API_KEY
+from airflow_provider_runway.tasks import RUNNING, SUCCEEDED
+from tests.processes.emulated_api import RUNS_UNTIL_FINISHED, finish_runway_tasks
 
 if TYPE_CHECKING:
     from tests.processes.stack import AirflowStack
@@ -41,7 +40,7 @@ def _triggerer_log(stack: AirflowStack) -> list[str]:
 def test_one_triggerer_holds_hundreds_of_runway_waits(airflow_stack: AirflowStack) -> None:
     stack, emulator = airflow_stack, airflow_stack.emulator
     emulator.reset()
-    queue = ThrottledQueue(emulator, PROCESS_API_KEY)  # every task waits THROTTLED until released
+    emulator.configure(generation_seconds=RUNS_UNTIL_FINISHED, max_concurrency=WAITS)
     stack.raise_priority("triggerer")
     log_start = len(_triggerer_log(stack))
     started = time.time()
@@ -55,15 +54,14 @@ def test_one_triggerer_holds_hundreds_of_runway_waits(airflow_stack: AirflowStac
     stack.wait_for(f"all {WAITS} sensors deferred and polled", all_deferred_and_polled, 1200, interval=2.0)
     all_deferred = time.time()
     stats = emulator.stats()
-    runway_ids = [t for t in stats["tasks"] if t != queue.slot_holder]
+    runway_ids = list(stats["tasks"])
     assert len(runway_ids) == WAITS
-    assert {stats["tasks"][t]["status"] for t in runway_ids} == {THROTTLED}
+    assert {stats["tasks"][t]["status"] for t in runway_ids} == {RUNNING}
     all_deferred_and_polled()
     held_at_once = max(held)
 
-    queue.release()
-    released = time.time()
     finish_runway_tasks(emulator, runway_ids)
+    released = time.time()
     stack.wait_for("every trigger to fire its event", lambda: not stack.db.trigger_rows(), 300, interval=1.0)
     fired = time.time()
     window = _triggerer_log(stack)[log_start:]
@@ -76,16 +74,16 @@ def test_one_triggerer_holds_hundreds_of_runway_waits(airflow_stack: AirflowStac
     assert held_at_once == WAITS, f"the triggerer never held every wait at once: {held_at_once} of {WAITS}"
     reported = [int(m.group(1)) for line in window if (m := RUNNING_TRIGGERS.search(line))]
     stats = emulator.stats()
-    assert stats["creates"]["count"] == WAITS + 1
+    assert stats["creates"]["count"] == WAITS
     assert stats["cancels"]["count"] == 0, stats["cancels"]
     assert {stats["tasks"][t]["status"] for t in runway_ids} == {SUCCEEDED}
     polls = [stats["tasks"][t]["polls"] for t in runway_ids]
-    assert min(polls) >= 2, "every trigger polled its task while THROTTLED and again once it had SUCCEEDED"
+    assert min(polls) >= 2, "every trigger polled its task while RUNNING and again once it had SUCCEEDED"
     blocked = [line[:200] for line in window if BLOCKED in line]
     print(
         f"\ntriggerer scale: one triggerer held {held_at_once} deferred Runway waits at once (its own count: "
         f"{max(reported, default=0)}), polling every 5 s; run start -> all deferred {all_deferred - started:.0f} s, "
-        f"tasks released -> every trigger fired {fired - released:.1f} s, -> DAG run success {done - fired:.0f} s; "
+        f"tasks finished -> every trigger fired {fired - released:.1f} s, -> DAG run success {done - fired:.0f} s; "
         f"total {done - started:.0f} s; polls {sum(polls)} (min per task {min(polls)}); "
         f"blocked-loop warnings while the waits ran: {len(blocked)}"
     )

@@ -70,7 +70,7 @@ with DAG(
             task_id=f"submit_{_flavor}", runway_conn_id=_conn_id, **_model
         ).expand(prompt_image=[f"https://images.example.org/runway-processes/mark-{_flavor}-{i}.jpg" for i in range(2)])
         RunwayTaskSensor.partial(
-            task_id=f"wait_{_flavor}", runway_conn_id=_conn_id, deferrable=True, poll_interval=90
+            task_id=f"wait_{_flavor}", runway_conn_id=_conn_id, deferrable=True, poll_interval=30
         ).expand(runway_task_id=_submitted.output)
 
 
