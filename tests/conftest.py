@@ -20,16 +20,16 @@ from typing import Any
 
 import pytest
 
+from tests.paths import ROOT
+
 # The emulator's fixtures are opt-in for every project; this suite opts in.
 pytest_plugins = ["airflow_provider_runway.emulator.pytest_plugin"]
 
-ROOT = Path(__file__).resolve().parent.parent
 AIRFLOW_HOME = tempfile.mkdtemp(prefix="runway-tests-airflow-")
 os.environ["AIRFLOW_HOME"] = AIRFLOW_HOME
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(ROOT / "dags")
 os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "False")
-TEST_API_KEY = "test-key-7d0c1f3e9b2a4c6d8e0f1a2b3c4d5e6f"
 
 
 @pytest.fixture(scope="session")
@@ -39,15 +39,6 @@ def airflow_db() -> str:
         [sys.executable, "-m", "airflow", "db", "migrate"], check=True, capture_output=True, env=dict(os.environ)
     )
     return AIRFLOW_HOME
-
-
-@pytest.fixture
-def runway_conn(runway_emulator: object, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """Point ``runway_default`` (CometAPI flavor) at the emulator with a known key."""
-    base_url = runway_emulator.base_url  # type: ignore[attr-defined]
-    conn = f'{{"conn_type": "runway", "host": "{base_url}", "password": "{TEST_API_KEY}"}}'
-    monkeypatch.setenv("AIRFLOW_CONN_RUNWAY_DEFAULT", conn)
-    yield base_url
 
 
 @dataclass

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_runway.emulator.pytest_plugin import TEST_API_KEY
-from tests.conftest import ROOT
+from tests.paths import ROOT
 
 pytestmark = pytest.mark.integration
 SEED_IMAGE = "https://cdn.britannica.com/70/234870-050-D4D024BB/Orange-colored-cat-yawns-displaying-teeth.jpg"

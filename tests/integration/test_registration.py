@@ -13,8 +13,8 @@ import jsonschema
 import pytest
 
 from airflow_provider_runway import get_provider_info
+from airflow_provider_runway.emulator.pytest_plugin import TEST_API_KEY
 from airflow_provider_runway.hooks.runway import RunwayHook
-from tests.conftest import TEST_API_KEY
 
 pytestmark = pytest.mark.integration
 

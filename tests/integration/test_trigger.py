@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
+from airflow_provider_runway.emulator.pytest_plugin import TEST_API_KEY
 from airflow_provider_runway.hooks.runway import RunwayHook
 from airflow_provider_runway.triggers.runway import RunwayTaskTrigger
-from tests.conftest import TEST_API_KEY
 
 CAT = "https://cdn.britannica.com/70/234870-050-D4D024BB/Orange-colored-cat-yawns-displaying-teeth.jpg"
 
@@ -50,7 +50,7 @@ def test_serialize_round_trip_is_plain_json_without_the_key() -> None:
     assert rebuilt.serialize() == (classpath, kwargs)
 
 
-def test_exactly_one_success_event(runway_emulator: Any, runway_conn: str) -> None:
+def test_exactly_one_success_event(runway_emulator: Any, runway_connection: Any) -> None:
     runway_emulator.configure(generation_seconds=0.6, not_visible_seconds=0.5)
     task_id = submit()
     events = run_trigger(make_trigger(task_id))
@@ -61,7 +61,7 @@ def test_exactly_one_success_event(runway_emulator: Any, runway_conn: str) -> No
     assert event["task"]["output"]
 
 
-def test_transient_errors_do_not_end_the_wait(runway_emulator: Any, runway_conn: str) -> None:
+def test_transient_errors_do_not_end_the_wait(runway_emulator: Any, runway_connection: Any) -> None:
     runway_emulator.configure(generation_seconds=1.0, not_visible_seconds=0)
     task_id = submit()
     runway_emulator.set_faults(
@@ -74,7 +74,7 @@ def test_transient_errors_do_not_end_the_wait(runway_emulator: Any, runway_conn:
     assert runway_emulator.stats()["faults"]["server_error"]["remaining"] == 0
 
 
-def test_deadline_yields_a_timeout_event_with_the_last_status(runway_emulator: Any, runway_conn: str) -> None:
+def test_deadline_yields_a_timeout_event_with_the_last_status(runway_emulator: Any, runway_connection: Any) -> None:
     runway_emulator.configure(generation_seconds=60, not_visible_seconds=0)
     task_id = submit()
     [event] = run_trigger(make_trigger(task_id, deadline=time.time() + 1.5))
@@ -83,14 +83,14 @@ def test_deadline_yields_a_timeout_event_with_the_last_status(runway_emulator: A
     assert "last status" in event["message"]
 
 
-def test_not_visible_within_grace_keeps_waiting(runway_emulator: Any, runway_conn: str) -> None:
+def test_not_visible_within_grace_keeps_waiting(runway_emulator: Any, runway_connection: Any) -> None:
     runway_emulator.configure(not_visible_seconds=1.5, generation_seconds=0.5)
     task_id = submit()
     [event] = run_trigger(make_trigger(task_id, not_visible_until=time.time() + 5))
     assert event["status"] == "success"
 
 
-def test_not_visible_past_grace_is_an_unknown_id(runway_emulator: Any, runway_conn: str) -> None:
+def test_not_visible_past_grace_is_an_unknown_id(runway_emulator: Any, runway_connection: Any) -> None:
     runway_emulator.configure(not_visible_seconds=60)
     task_id = submit()
     [event] = run_trigger(make_trigger(task_id, not_visible_until=time.time() + 1))
@@ -98,7 +98,7 @@ def test_not_visible_past_grace_is_an_unknown_id(runway_emulator: Any, runway_co
     assert "unknown" in event["message"]
 
 
-def test_malformed_answers_end_with_a_clear_error_not_a_loop(runway_emulator: Any, runway_conn: str) -> None:
+def test_malformed_answers_end_with_a_clear_error_not_a_loop(runway_emulator: Any, runway_connection: Any) -> None:
     runway_emulator.configure(generation_seconds=60, not_visible_seconds=0)
     task_id = submit()
     runway_emulator.set_faults(malformed={"count": 100, "body": "html", "route": "poll"})
@@ -107,7 +107,7 @@ def test_malformed_answers_end_with_a_clear_error_not_a_loop(runway_emulator: An
     assert "unreadable" in event["message"]
 
 
-def test_failed_task_reports_failure_code(runway_emulator: Any, runway_conn: str) -> None:
+def test_failed_task_reports_failure_code(runway_emulator: Any, runway_connection: Any) -> None:
     runway_emulator.configure(generation_seconds=0.5, not_visible_seconds=0)
     task_id = submit(promptText="a forbidden scene")
     [event] = run_trigger(make_trigger(task_id))
@@ -116,7 +116,7 @@ def test_failed_task_reports_failure_code(runway_emulator: Any, runway_conn: str
 
 
 def test_trigger_restarted_from_kwargs_finishes_the_same_task_on_its_poll_grid(
-    runway_emulator: Any, runway_conn: str
+    runway_emulator: Any, runway_connection: Any
 ) -> None:
     """Stopped right after a poll and rebuilt from its kwargs, it does not poll again before the interval."""
     runway_emulator.configure(generation_seconds=3.0, not_visible_seconds=0)
@@ -144,7 +144,9 @@ def test_trigger_restarted_from_kwargs_finishes_the_same_task_on_its_poll_grid(
     assert min(b - a for a, b in itertools.pairwise(times)) >= 1.8, times
 
 
-def test_a_batch_of_triggers_polls_spread_and_never_faster_than_asked(runway_emulator: Any, runway_conn: str) -> None:
+def test_a_batch_of_triggers_polls_spread_and_never_faster_than_asked(
+    runway_emulator: Any, runway_connection: Any
+) -> None:
     """Deferred at the same moment, the triggers' first polls spread over the interval, not a burst."""
     runway_emulator.configure(generation_seconds=3.0, not_visible_seconds=0, max_concurrency=30)
     task_ids = [submit() for _ in range(30)]
@@ -174,7 +176,7 @@ def test_missing_connection_is_an_error_event(monkeypatch: pytest.MonkeyPatch) -
     assert "connection" in event["message"].lower()
 
 
-def test_on_kill_cancels_the_remote_task_but_cleanup_does_not(runway_emulator: Any, runway_conn: str) -> None:
+def test_on_kill_cancels_the_remote_task_but_cleanup_does_not(runway_emulator: Any, runway_connection: Any) -> None:
     runway_emulator.configure(generation_seconds=60, not_visible_seconds=0)
     task_id = submit()
     trigger = make_trigger(task_id)
@@ -184,7 +186,7 @@ def test_on_kill_cancels_the_remote_task_but_cleanup_does_not(runway_emulator: A
     assert runway_emulator.stats()["tasks"][task_id]["status"] == "CANCELLED"
 
 
-def test_on_kill_respects_cancel_on_kill_false(runway_emulator: Any, runway_conn: str) -> None:
+def test_on_kill_respects_cancel_on_kill_false(runway_emulator: Any, runway_connection: Any) -> None:
     runway_emulator.configure(generation_seconds=60, not_visible_seconds=0)
     task_id = submit()
     asyncio.run(make_trigger(task_id, cancel_on_kill=False).on_kill())

@@ -8,12 +8,12 @@ import ipaddress
 import json
 import logging
 import socket
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
+
+from tests.storage.s3 import S3Server
 
 S3_CONN_ID = "s3_test"
 
@@ -22,29 +22,6 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-@dataclass
-class S3Server:
-    endpoint: str
-    conn_id: str
-    env: dict[str, str]
-    client: Any
-
-    def bucket(self, prefix: str = "bucket") -> str:
-        name = f"{prefix}-{uuid.uuid4().hex[:10]}"
-        self.client.create_bucket(Bucket=name)
-        return name
-
-    def put(self, bucket: str, key: str, data: bytes) -> str:
-        self.client.put_object(Bucket=bucket, Key=key, Body=data)
-        return f"s3://{bucket}/{key}"
-
-    def get(self, bucket: str, key: str) -> bytes:
-        return bytes(self.client.get_object(Bucket=bucket, Key=key)["Body"].read())
-
-    def keys(self, bucket: str) -> list[str]:
-        return sorted(o["Key"] for o in self.client.list_objects_v2(Bucket=bucket).get("Contents", []))
 
 
 @pytest.fixture(scope="session")

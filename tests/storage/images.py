@@ -6,7 +6,7 @@ import os
 import struct
 import zlib
 
-from tests.conftest import ROOT
+from tests.paths import ROOT
 
 ASSETS = ROOT / "dags" / "assets"
 CAT_PNG = (ASSETS / "demo_cat.png").read_bytes()

@@ -18,11 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.conftest import ROOT, TEST_API_KEY
+from airflow_provider_runway.emulator.pytest_plugin import TEST_API_KEY
+from tests.paths import ROOT
 from tests.storage.images import CAT_PNG, FRACTAL_JPEG, GIF, SUNSET_WEBP
 
 if TYPE_CHECKING:
-    from tests.storage.conftest import S3Server
+    from tests.storage.s3 import S3Server
 
 pytestmark = pytest.mark.integration
 

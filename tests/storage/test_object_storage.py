@@ -26,7 +26,7 @@ from tests.storage.images import CAT_PNG, FRACTAL_JPEG, GIF, oversize_png
 
 if TYPE_CHECKING:
     from airflow_provider_runway.tasks import RunwayTask
-    from tests.storage.conftest import S3Server
+    from tests.storage.s3 import S3Server
 
 pytestmark = pytest.mark.integration
 

@@ -17,15 +17,16 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 import requests
 
+from tests.ui.support import AirflowServer
+
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Locator, Page
+    from playwright.sync_api import Browser, Page
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -38,7 +39,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 SERVER_START_TIMEOUT = 240.0
 
 
@@ -60,27 +60,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.get_closest_marker("ui"):
             item.add_marker(pytest.mark.skip(reason=reason))
-
-
-@dataclass(frozen=True)
-class AirflowServer:
-    """An ``airflow api-server`` on 127.0.0.1 with its own AIRFLOW_HOME and metadata DB."""
-
-    url: str
-    env: dict[str, str]
-    version: str
-    token: str
-
-    def api(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        """Call the REST API (``/api/v2`` + path) as the all-admins user, like a script with a token would."""
-        headers = {"Authorization": f"Bearer {self.token}"}
-        return requests.request(method, f"{self.url}/api/v2{path}", headers=headers, timeout=90, **kwargs)
-
-    def airflow(self, *args: str) -> subprocess.CompletedProcess[str]:
-        """Run the ``airflow`` CLI against this server's home (same DB, same config)."""
-        return subprocess.run(
-            [sys.executable, "-m", "airflow", *args], capture_output=True, text=True, env=self.env, timeout=180
-        )
 
 
 def _free_port() -> int:
@@ -171,11 +150,3 @@ def page(browser: Browser) -> Iterator[Page]:
     page.set_default_timeout(30_000)
     yield page
     context.close()
-
-
-def screenshot(target: Page | Locator, name: str, **kwargs: Any) -> Path:
-    """Save a PNG of a page or of one element (e.g. the dialog) under docs/screenshots/."""
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    path = SCREENSHOTS / name
-    target.screenshot(path=str(path), **kwargs)
-    return path

@@ -15,13 +15,13 @@ from packaging.version import Version
 
 from airflow_provider_runway.connection_form import HOOK_NAME, conn_fields
 from airflow_provider_runway.models import FLAVORS
-from tests.ui.conftest import screenshot
+from tests.ui.support import screenshot
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page, Request, Response
 
     from airflow_provider_runway.emulator import EmulatorHandle
-    from tests.ui.conftest import AirflowServer
+    from tests.ui.support import AirflowServer
 
 pytestmark = pytest.mark.ui
 
