@@ -9,6 +9,7 @@ the emulator.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import json
 import os
 import secrets
@@ -30,6 +31,8 @@ from tests.processes.stack import BIN, HAS_TASK_STATE_STORE, PROCESS_API_KEY, Ai
 if TYPE_CHECKING:
     from airflow_provider_runway.emulator import EmulatorHandle
 
+# Airflow derives its async engine's URL from a PostgreSQL one as postgresql+asyncpg.
+HAS_ASYNC_POSTGRES_DRIVER = importlib.util.find_spec("asyncpg") is not None
 DAG_FILE = Path(__file__).resolve().parent / "dags" / "runway_processes_dags.py"
 JOB_TYPES = ("SchedulerJob", "TriggererJob", "DagProcessorJob")
 _PROXY_VARS = {"http_proxy", "https_proxy", "all_proxy", "no_proxy"}
@@ -127,10 +130,10 @@ def running_stack(
     fernet_key = Fernet.generate_key().decode()
     url = db_url or f"sqlite:///{home / 'airflow.db'}"
     settings = _stack_env(home, url, port, fernet_key, emulator)
-    if url.startswith("postgresql"):
-        # The dev dependencies carry no async PostgreSQL driver (asyncpg or psycopg 3), so Airflow
-        # runs without its async engine: only the REST "wait for a run" endpoint, multi-team
-        # lookups and async state-store reads need it, and these tests use none of them.
+    if url.startswith("postgresql") and not HAS_ASYNC_POSTGRES_DRIVER:
+        # Without asyncpg Airflow >= 3.3 runs without its async engine: only the REST "wait for a
+        # run" endpoint, multi-team lookups and async state-store reads need it, and these tests
+        # use none of them. (Older Airflow cannot start without it at all.)
         settings["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC"] = ""
     stack = AirflowStack(
         home=home,

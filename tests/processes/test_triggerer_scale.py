@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -35,6 +36,12 @@ RUNNING_TRIGGERS = re.compile(r"(\d+) triggers currently running")
 
 def _triggerer_log(stack: AirflowStack) -> list[str]:
     return stack.components["triggerer"].log_path.read_text(errors="replace").splitlines()
+
+
+def _phase(line: str, ends: dict[str, float]) -> str:
+    """Which phase of the test a triggerer log line (ISO timestamp first) belongs to."""
+    at = datetime.fromisoformat(line.split()[0].replace("Z", "+00:00")).timestamp()
+    return next((name for name, end in ends.items() if at <= end), "after")
 
 
 def test_one_triggerer_holds_hundreds_of_runway_waits(airflow_stack: AirflowStack) -> None:
@@ -79,12 +86,14 @@ def test_one_triggerer_holds_hundreds_of_runway_waits(airflow_stack: AirflowStac
     assert {stats["tasks"][t]["status"] for t in runway_ids} == {SUCCEEDED}
     polls = [stats["tasks"][t]["polls"] for t in runway_ids]
     assert min(polls) >= 2, "every trigger polled its task while RUNNING and again once it had SUCCEEDED"
-    blocked = [line[:200] for line in window if BLOCKED in line]
+    phases = {"filling": all_deferred, "holding": released, "firing": fired}
+    blocked = [f"[{_phase(line, phases)}] {line[:160]}" for line in window if BLOCKED in line]
+    per_phase = ", ".join(f"{p} {sum(1 for b in blocked if b.startswith(f'[{p}]'))}" for p in phases)
     print(
         f"\ntriggerer scale: one triggerer held {held_at_once} deferred Runway waits at once (its own count: "
         f"{max(reported, default=0)}), polling every 5 s; run start -> all deferred {all_deferred - started:.0f} s, "
         f"tasks finished -> every trigger fired {fired - released:.1f} s, -> DAG run success {done - fired:.0f} s; "
         f"total {done - started:.0f} s; polls {sum(polls)} (min per task {min(polls)}); "
-        f"blocked-loop warnings while the waits ran: {len(blocked)}"
+        f"blocked-loop warnings while the waits ran: {len(blocked)} ({per_phase})"
     )
     assert blocked == [], "\n".join(blocked)
