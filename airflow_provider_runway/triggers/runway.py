@@ -9,6 +9,8 @@ after its predecessor nor in step with the other triggers.
 from __future__ import annotations
 
 import asyncio
+import importlib
+import sys
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -17,6 +19,8 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_runway.errors import RunwayError
 from airflow_provider_runway.waiting import POLL_RETRY_POLICY, PollOutcome, WaitTracker, connection_unusable
+
+HOOK_MODULE = "airflow_provider_runway.hooks.runway"
 
 
 class RunwayTaskTrigger(BaseTrigger):
@@ -65,10 +69,13 @@ class RunwayTaskTrigger(BaseTrigger):
             },
         )
 
-    def _hook(self) -> Any:
-        from airflow_provider_runway.hooks.runway import RunwayHook
-
-        return RunwayHook(self.runway_conn_id, retry_policy=POLL_RETRY_POLICY)
+    async def _hook(self) -> Any:
+        # The first import of the HTTP stack (aiohttp and the hook, ~0.5 s) runs in a thread:
+        # on the triggerer's event loop it would stall every other trigger meanwhile.
+        module = sys.modules.get(HOOK_MODULE)
+        if module is None:
+            module = await asyncio.to_thread(importlib.import_module, HOOK_MODULE)
+        return module.RunwayHook(self.runway_conn_id, retry_policy=POLL_RETRY_POLICY)
 
     async def _poll_once(self, hook: Any, tracker: WaitTracker) -> dict[str, Any] | None:
         """One poll; the final event or None. The I/O half of ``WaitTracker.decide``."""
@@ -89,7 +96,7 @@ class RunwayTaskTrigger(BaseTrigger):
             max_unreadable=self.max_unreadable,
         )
         try:
-            hook = self._hook()
+            hook = await self._hook()
             await hook.aget_settings()
         except Exception as err:  # a missing or invalid connection cannot fix itself by waiting
             yield TriggerEvent(connection_unusable(self.runway_task_id, err))
@@ -110,6 +117,6 @@ class RunwayTaskTrigger(BaseTrigger):
         if not self.cancel_on_kill:
             return
         try:
-            await self._hook().acancel_task(self.runway_task_id)
+            await (await self._hook()).acancel_task(self.runway_task_id)
         except Exception as err:  # best effort: the task may already be finished
             self.log.warning("Could not cancel Runway task %s: %s", self.runway_task_id, err)

@@ -191,3 +191,32 @@ def test_on_kill_respects_cancel_on_kill_false(runway_emulator: Any, runway_conn
     task_id = submit()
     asyncio.run(make_trigger(task_id, cancel_on_kill=False).on_kill())
     assert runway_emulator.stats()["cancels"]["count"] == 0
+
+
+FIRST_HOOK_IMPORT = """
+import asyncio, sys, threading
+from airflow_provider_runway.triggers.runway import HOOK_MODULE, RunwayTaskTrigger
+
+assert HOOK_MODULE not in sys.modules, "the trigger module must not import the HTTP stack"
+seen = []
+
+class Watch:
+    def find_spec(self, name, path=None, target=None):
+        if name == HOOK_MODULE:
+            seen.append(threading.current_thread() is threading.main_thread())
+        return None
+
+sys.meta_path.insert(0, Watch())
+hook = asyncio.run(RunwayTaskTrigger("x")._hook())
+print(type(hook).__name__, seen)
+"""
+
+
+def test_the_first_trigger_imports_the_http_stack_off_the_event_loop() -> None:
+    # A triggerer runs every trigger on one loop: a ~0.5 s import there stalls all of them.
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-c", FIRST_HOOK_IMPORT], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.strip().splitlines()[-1] == "RunwayHook [False]"
