@@ -31,7 +31,7 @@ pytestmark = [
         AIRFLOW_VERSION < (3, 3) and not HAS_ASYNC_POSTGRES_DRIVER,
         reason=(
             f"Airflow {'.'.join(map(str, AIRFLOW_VERSION))} cannot start on PostgreSQL without an async driver "
-            "(asyncpg), which the dev dependencies do not carry; Airflow 3.3 runs without it"
+            "(asyncpg); Airflow 3.3 runs without it"
         ),
     ),
 ]
