@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-import sys
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -71,10 +70,11 @@ class RunwayTaskTrigger(BaseTrigger):
 
     async def _hook(self) -> Any:
         # The first import of the HTTP stack (aiohttp and the hook, ~0.5 s) runs in a thread:
-        # on the triggerer's event loop it would stall every other trigger meanwhile.
-        module = sys.modules.get(HOOK_MODULE)
-        if module is None:
-            module = await asyncio.to_thread(importlib.import_module, HOOK_MODULE)
+        # on the triggerer's event loop it would stall every other trigger meanwhile. Every
+        # trigger goes through the thread (a hop of microseconds, once per trigger) because a
+        # trigger that starts while another's import is still running would find a half-built
+        # module in ``sys.modules``; ``import_module`` waits for it on the import lock instead.
+        module = await asyncio.to_thread(importlib.import_module, HOOK_MODULE)
         return module.RunwayHook(self.runway_conn_id, retry_policy=POLL_RETRY_POLICY)
 
     async def _poll_once(self, hook: Any, tracker: WaitTracker) -> dict[str, Any] | None:

@@ -207,8 +207,18 @@ class Watch:
         return None
 
 sys.meta_path.insert(0, Watch())
-hook = asyncio.run(RunwayTaskTrigger("x")._hook())
-print(type(hook).__name__, seen)
+
+async def staggered():
+    # Triggers keep starting while the first one's import is still running (a mapped batch
+    # deferring at once): each must get the finished hook, never a half-imported module.
+    async def start(i):
+        await asyncio.sleep(i * 0.01)
+        return type(await RunwayTaskTrigger(f"t{i}")._hook()).__name__
+    return await asyncio.gather(*(start(i) for i in range(60)))
+
+names = asyncio.run(staggered())
+assert set(names) == {"RunwayHook"}, names
+print(names[0], sorted(set(seen)))
 """
 
 
