@@ -60,3 +60,10 @@ ui-check: $(UV)  ## Drive the connection form in headless Debian chromium on Air
 		--no-default-groups --group dev --group airflow-lowest --group ui
 	.venv/bin/python -m pytest tests/ui -m ui $(PYTEST_ARGS)
 	$(LOWEST_ENV)/bin/python -m pytest tests/ui -m ui $(PYTEST_ARGS)
+
+.PHONY: test-scale test-ha
+test-scale: sync  ## Hundreds of deferred Runway waits in one real triggerer (minutes; not in `make test`)
+	.venv/bin/python -m pytest -m "processes and scale" tests/processes $(PYTEST_ARGS)
+
+test-ha: sync  ## Two real triggerers on PostgreSQL, one SIGKILLed mid-wait
+	.venv/bin/python -m pytest -m "processes and ha" tests/processes $(PYTEST_ARGS)

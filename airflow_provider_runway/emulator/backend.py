@@ -78,8 +78,8 @@ class EmulatorBackend:
                 entry["faults"].append(kind)
         return spec
 
-    def output_url(self, task: Task) -> str:
-        return self.media.url(self.base_url, task, self.state.clock(), self.config.output_ttl_seconds)
+    def output_url(self, task: Task, index: int = 0) -> str:
+        return self.media.url(self.base_url, task, index, self.state.clock(), self.config.output_ttl_seconds)
 
 
 BACKEND = web.AppKey("runway_emulator_backend", EmulatorBackend)

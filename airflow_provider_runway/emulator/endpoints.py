@@ -1,4 +1,4 @@
-"""The API endpoints of both flavors: create a task, poll it, cancel/delete it, the account.
+"""The task endpoints of both flavors: create a task, poll it, cancel/delete it.
 
 Each endpoint takes the ``ApiCall`` (the gateway has already logged, faulted and checked the
 request; ``call.backend`` holds the state) and returns the answer. Task-creating endpoints are generic: the
@@ -8,16 +8,14 @@ path's endpoint name selects the catalog entry (validator, output media), see ``
 from __future__ import annotations
 
 import logging
-import math
 from typing import TYPE_CHECKING
 
-from airflow_provider_runway.emulator.media import REMOTE_INPUT_NOTE, remote_input
+from airflow_provider_runway.emulator.inputs import resolve_inputs, restore_own_outputs, stand_in_own_outputs
 from airflow_provider_runway.emulator.shapes import bare_task, wrapped_task
-from airflow_provider_runway.emulator.state import DAY
 from airflow_provider_runway.emulator.task_endpoints import endpoint_named
 from airflow_provider_runway.emulator.wire import flavor_error, json_response, no_content, runway_error, task_not_exist
 from airflow_provider_runway.errors import InvalidRequestError
-from airflow_provider_runway.models import COMETAPI, MODELS, RUNWAY, WIRE_NAMES
+from airflow_provider_runway.models import COMETAPI, WIRE_NAMES
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -39,8 +37,9 @@ async def create_task(call: ApiCall) -> web.Response:
         problem = "Request body must be a JSON object."
     if problem is not None:
         return flavor_error(flavor, 400, problem, code="invalid_request")
+    checked, own_outputs = stand_in_own_outputs(body, backend.base_url)
     try:
-        validated = endpoint.validate(body, flavor)
+        validated = endpoint.validate(checked, flavor)
     except InvalidRequestError as exc:
         param = WIRE_NAMES.get(exc.field, exc.field)
         return flavor_error(flavor, 400, str(exc), code="invalid_request", param=param)
@@ -50,21 +49,24 @@ async def create_task(call: ApiCall) -> web.Response:
         return flavor_error(flavor, 429, message, code="daily_limit_exceeded")
     throttle = call.fault("throttle_extra")
     cancel = call.fault("external_cancel")
-    remote = remote_input(validated.body)
+    task_body = restore_own_outputs(validated.body, own_outputs)
+    resolved = await resolve_inputs(backend, endpoint.name, task_body)
     task = state.create(
         flavor,
-        validated.body,
+        task_body,
         endpoint=endpoint.name,
         throttle_extra=float(throttle.params["seconds"]) if throttle else 0.0,
         cancel_after=float(cancel.params["after_seconds"]) if cancel else None,
         path=call.request.path,
-        notes={"input": REMOTE_INPUT_NOTE} if remote else None,
+        notes=resolved.notes,
+        inputs=resolved.inputs,
+        failure=resolved.failure,
     )
-    if remote:
+    if resolved.unfetched:
         # The URL itself may carry a signed query string: only its scheme and host are logged.
-        where = remote.split("?", 1)[0].split("/", 3)[:3]
+        where = resolved.unfetched.split("?", 1)[0].split("/", 3)[:3]
         log.warning(
-            "Runway emulator task %s: the input %s is not fetched (offline); its output shows a placeholder picture",
+            "Runway emulator task %s: the input %s is not fetched (offline); its output shows a placeholder",
             task.id,
             "/".join(where) + "/...",
         )
@@ -118,24 +120,3 @@ async def delete_task(call: ApiCall) -> web.Response:
     state.delete(task, "api")
     backend.media.evict(task.id)
     return no_content()
-
-
-async def organization(call: ApiCall) -> web.Response:
-    """Runway's ``GET /v1/organization``: credit balance, tier limits, today's usage."""
-    state, cfg = call.backend.state, call.backend.config
-    now = state.clock()
-    state.catch_up(now)
-    daily: dict[str, int] = {}
-    for item in state.creates:
-        if item["at"] > now - DAY and item["flavor"] == RUNWAY:
-            daily[item["model"]] = daily.get(item["model"], 0) + 1
-    limit = cfg.daily_limit if cfg.daily_limit is not None else 50
-    tier_models = {
-        name: {"maxConcurrentGenerations": cfg.max_concurrency, "maxDailyGenerations": limit} for name in MODELS
-    }
-    payload = {
-        "creditBalance": max(cfg.credit_balance - math.ceil(state.credits_spent(now)), 0),
-        "tier": {"maxMonthlyCreditSpend": 100_000, "models": tier_models},
-        "usage": {"models": {name: {"dailyGenerations": n} for name, n in daily.items()}},
-    }
-    return json_response(200, payload)

@@ -18,8 +18,9 @@ JSON form (POST /_emulator/faults), every key optional except where noted::
      "throttle_extra":  {"seconds": 10, "count": null},
      "external_cancel": {"after_seconds": 2, "count": null}}
 
-Routes: create, poll (GET task and CometAPI's feed), cancel (DELETE task), organization,
-output (MP4 download), any (all of them; admin endpoints are never faulted).
+Routes: create, poll (GET task and CometAPI's feed), cancel (DELETE task), organization
+(balance and usage), upload (``POST /v1/uploads`` and the storage POST), output (media
+download), any (all of them; admin endpoints are never faulted).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-ROUTES = ("create", "poll", "cancel", "organization", "output", "any")
+ROUTES = ("create", "poll", "cancel", "organization", "upload", "output", "any")
 MALFORMED_BODIES = ("html", "empty", "truncated", "short")
 WHEN = ("before", "after")
 REQUEST_KINDS = ("rate_limit", "server_error", "reset", "slow", "malformed", "unknown_status")

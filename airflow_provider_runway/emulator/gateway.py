@@ -6,7 +6,7 @@ processed, so no task is created) -> API key and version checks -> the endpoint 
 done but the answer is lost or late: the case where a create may have been paid for).
 
 Each API route is one ``ApiRoute`` (an aiohttp handler) that knows its route kind (what
-faults match on: create, poll, cancel, organization, output) and flavor; admin endpoints
+faults match on: create, poll, cancel, organization, upload, output) and flavor; admin endpoints
 never come through here, so they are never faulted or logged.
 """
 
@@ -111,8 +111,8 @@ def _always(_config: EmulatorConfig) -> bool:
     return True
 
 
-async def read_call(request: web.Request, route: str, flavor: str, arg: str = "") -> ApiCall:
-    body = await request.read() if request.body_exists else b""
+async def read_call(request: web.Request, route: str, flavor: str, arg: str = "", *, read_body: bool = True) -> ApiCall:
+    body = await request.read() if read_body and request.body_exists else b""
     return ApiCall(request, route, flavor, request.match_info.get("id", arg), body)
 
 
@@ -134,7 +134,8 @@ class ApiRoute:
 
     ``arg`` is passed to the endpoint when the path has no ``{id}`` (e.g. the endpoint name of
     a create route). ``available`` turns the route off at runtime (405 with ``unavailable_allow``),
-    as CometAPI without DELETE support.
+    as CometAPI without DELETE support. ``read_body=False`` leaves the body to the endpoint
+    (multipart forms, read with ``request.post()``).
     """
 
     def __init__(
@@ -147,6 +148,7 @@ class ApiRoute:
         checked: bool = True,
         available: Callable[[EmulatorConfig], bool] = _always,
         unavailable_allow: str = "",
+        read_body: bool = True,
     ) -> None:
         self.route = route
         self.flavor = flavor
@@ -155,9 +157,10 @@ class ApiRoute:
         self.checked = checked
         self.available = available
         self.unavailable_allow = unavailable_allow
+        self.read_body = read_body
 
     async def __call__(self, request: web.Request) -> web.StreamResponse:
-        call = await read_call(request, self.route, self.flavor, self.arg)
+        call = await read_call(request, self.route, self.flavor, self.arg, read_body=self.read_body)
         backend = call.backend
         if not self.available(backend.config):
             answer = method_not_allowed(call, self.unavailable_allow)

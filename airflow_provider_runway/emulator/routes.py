@@ -1,10 +1,12 @@
 """The route table: which path and method reaches which endpoint, for both flavors.
 
 CometAPI: ``/runwayml/v1/<endpoint>`` and ``/runwayml/v1/tasks/{id}`` (+ ``/runway/feed``);
-Runway direct: ``/v1/<endpoint>``, ``/v1/tasks/{id}``, ``/v1/organization``. One create route
-per served endpoint and flavor (``task_endpoints.py``). A known path with another method gets 405 with
-``Allow``; an unknown path gets what each API answers (Runway: JSON 404; CometAPI's edge: an
-HTML page). Refusals are logged like any API request but never faulted.
+Runway direct: ``/v1/<endpoint>``, ``/v1/tasks/{id}``, ``/v1/organization``,
+``/v1/organization/usage``, ``/v1/uploads``. One create route per endpoint and flavor that
+offers it (``task_endpoints.py``); outputs and the storage form need no API key. A known path
+with another method gets 405 with ``Allow``; an unknown path, or an endpoint the flavor does
+not offer, gets what each API answers (Runway: JSON 404; CometAPI's edge: an HTML page).
+Refusals are logged like any API request but never faulted.
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from airflow_provider_runway.emulator import admin
+from airflow_provider_runway.emulator.account import organization, organization_usage
 from airflow_provider_runway.emulator.backend import BACKEND, EmulatorBackend
-from airflow_provider_runway.emulator.endpoints import create_task, delete_task, organization, poll_feed, poll_task
+from airflow_provider_runway.emulator.endpoints import create_task, delete_task, poll_feed, poll_task
 from airflow_provider_runway.emulator.gateway import ApiRoute, method_not_allowed, refuse
 from airflow_provider_runway.emulator.media import OUTPUT_PREFIX
 from airflow_provider_runway.emulator.outputs import serve_output
 from airflow_provider_runway.emulator.task_endpoints import TASK_ENDPOINTS
+from airflow_provider_runway.emulator.upload_endpoints import STORAGE_PREFIX, create_upload, receive_upload
 from airflow_provider_runway.emulator.wire import HTML, HTML_404, raw_response, runway_error
 from airflow_provider_runway.models import COMETAPI, RUNWAY, flavor_spec
 
@@ -52,8 +56,13 @@ def api_routes() -> RouteTable:
         table.append((f"{prefix}/tasks/{{id}}", {"GET": ApiRoute("poll", flavor, poll_task), "DELETE": delete}))
     table.append(("/runway/feed", {"POST": ApiRoute("poll", COMETAPI, poll_feed)}))
     table.append(("/v1/organization", {"GET": ApiRoute("organization", RUNWAY, organization)}))
+    table.append(("/v1/organization/usage", {"POST": ApiRoute("organization", RUNWAY, organization_usage)}))
+    table.append(("/v1/uploads", {"POST": ApiRoute("upload", RUNWAY, create_upload)}))
     output = ApiRoute("output", "", serve_output, checked=False)  # signed URLs, like a CDN: no API key
     table.append((OUTPUT_PREFIX + "{id}", {"GET": output, "HEAD": output}))
+    # A presigned storage form, like an S3 bucket's: authorized by its signature, never an API key.
+    storage = ApiRoute("upload", "", receive_upload, checked=False, read_body=False)
+    table.append((STORAGE_PREFIX + "{id}", {"POST": storage}))
     return table
 
 

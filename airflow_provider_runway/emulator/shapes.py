@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_runway.emulator.state import EmulatorState, Task
-from airflow_provider_runway.emulator.task_endpoints import endpoint_named
+from airflow_provider_runway.emulator.task_endpoints import endpoint_named, output_count
 from airflow_provider_runway.models import RUNWAY
 from airflow_provider_runway.tasks import CANCELLED, FAILED, PENDING, RUNNING, SUCCEEDED, THROTTLED
 from airflow_provider_runway.tasks import TERMINAL_STATUSES as TERMINAL
@@ -33,7 +33,7 @@ OUTER_STATUS = {
 }
 CANCEL_MESSAGE = "The task was cancelled."
 
-OutputUrl = Callable[[Task], str]
+OutputUrl = Callable[[Task, int], str]  # (task, output index) -> signed URL
 
 
 def bare_task(state: EmulatorState, task: Task, now: float, output_url: OutputUrl) -> dict[str, Any]:
@@ -43,7 +43,7 @@ def bare_task(state: EmulatorState, task: Task, now: float, output_url: OutputUr
     if status == RUNNING:
         out["progress"] = progress
     elif status == SUCCEEDED:
-        out["output"] = [output_url(task)]
+        out["output"] = [output_url(task, index) for index in range(output_count(task.body))]
     elif status == FAILED:
         out["failure"] = task.failure_message
         if task.flavor == RUNWAY or state.config.comet_failure_detail == "full":

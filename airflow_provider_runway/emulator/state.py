@@ -35,6 +35,8 @@ from typing import Any
 from airflow_provider_runway.credits import estimate_credits
 from airflow_provider_runway.emulator.clock import Clock, OffsetClock
 from airflow_provider_runway.emulator.config import EmulatorConfig
+from airflow_provider_runway.emulator.uploads import UploadStore
+from airflow_provider_runway.models import RUNWAY
 from airflow_provider_runway.tasks import CANCELLED, FAILED, PENDING, RUNNING, SUCCEEDED, THROTTLED
 from airflow_provider_runway.tasks import TERMINAL_STATUSES as TERMINAL
 
@@ -47,6 +49,20 @@ MAX_POLL_TIMES = 10_000  # per task; the count keeps going
 # Ties between end events go to the one listed first (a cancel at the very moment a task
 # finishes leaves it finished, as the cancel arrives too late).
 _END_ORDER = {SUCCEEDED: 0, FAILED: 1, CANCELLED: 2}
+
+
+@dataclass(frozen=True)
+class TaskInputs:
+    """Input media resolved when the task was created (the emulator never fetches a remote URL).
+
+    ``picture``: the first image or video input (a video's first frame is used); ``timing``: the
+    input whose length the output follows (an input video or audio); ``placeholder``: a remote
+    input stood behind the picture, so the output is the marked placeholder.
+    """
+
+    picture: bytes | None = None
+    timing: bytes | None = None
+    placeholder: bool = False
 
 
 class TaskStateError(ValueError):
@@ -94,6 +110,7 @@ class Task:
     deleted: bool = False
     # What the emulator could not emulate faithfully, shown in the task object ("emulator": {...}).
     notes: dict[str, str] = field(default_factory=dict)
+    inputs: TaskInputs = field(default_factory=TaskInputs)
     poll_count: int = 0
     poll_times: list[float] = field(default_factory=list)
 
@@ -137,6 +154,7 @@ class EmulatorState:
         self.faults_fired: list[dict[str, Any]] = []
         self.unknown_polls = 0
         self.requests_total = 0
+        self.uploads = UploadStore()
 
     def reset(self, config: EmulatorConfig | None = None) -> None:
         """Forget every task and counter and put the clock back to wall time."""
@@ -157,8 +175,14 @@ class EmulatorState:
         cancel_after: float | None = None,
         path: str = "",
         notes: Mapping[str, str] | None = None,
+        inputs: TaskInputs | None = None,
+        failure: tuple[str, str] | None = None,
     ) -> Task:
-        """Register a task for an already validated body."""
+        """Register a task for an already validated body.
+
+        ``failure`` (code, message): the task fails when PENDING ends, as Runway fails a task
+        whose input it cannot use once it starts processing it.
+        """
         now = self.clock()
         cfg = self.config
         pending_until = now + cfg.pending_seconds
@@ -174,10 +198,14 @@ class EmulatorState:
             eligible_at=pending_until + throttle_extra,
             credits=math.ceil(estimate.credits) if estimate.credits is not None else UNPRICED_CREDITS,
             notes=dict(notes or {}),
+            inputs=inputs or TaskInputs(),
         )
         text = body.get("promptText")
         if isinstance(text, str) and any(w.lower() in text.lower() for w in cfg.safety_words):
-            task.fail_at, task.failure_code, task.failure_message = pending_until, SAFETY_CODE, SAFETY_MESSAGE
+            failure = (SAFETY_CODE, SAFETY_MESSAGE)
+        if failure is not None:
+            task.fail_at = pending_until
+            task.failure_code, task.failure_message = failure
         else:
             self._queue.append(task)
         if cancel_after is not None:
@@ -304,5 +332,11 @@ class EmulatorState:
         """Credits a task costs: all of them, unless it was cancelled before it ever ran (refunded)."""
         return 0 if status == CANCELLED and task.started_at is None else task.credits
 
-    def credits_spent(self, now: float) -> int:
-        return sum(self.charged(task, self.status(task, now)[0]) for task in self.tasks.values())
+    def charges(self, now: float, flavor: str) -> list[tuple[Task, int]]:
+        """(task, credits charged) for every task of ``flavor`` that cost something; call ``catch_up`` first."""
+        charged = ((task, self.charged(task, self.status(task, now)[0])) for task in self.tasks.values())
+        return [(task, credits) for task, credits in charged if credits and task.flavor == flavor]
+
+    def credits_spent(self, now: float, flavor: str = RUNWAY) -> int:
+        """Credits the ``flavor`` account has been charged (CometAPI tasks are billed by CometAPI)."""
+        return sum(credits for _task, credits in self.charges(now, flavor))

@@ -47,6 +47,7 @@ def emulator_stats(state: EmulatorState) -> dict[str, Any]:
             "cancel_source": task.cancel_source if status == CANCELLED else None,
             "failure_code": task.failure_code if status == FAILED else None,
             "polls": task.poll_count,
+            "credits": state.charged(task, status),
             "emulator": dict(task.notes),
         }
         if task.poll_count:
@@ -77,6 +78,7 @@ def emulator_stats(state: EmulatorState) -> dict[str, Any]:
         },
         "admin_actions": list(state.admin_actions),
         "faults_fired": {"count": len(state.faults_fired), "by_kind": fired, "items": list(state.faults_fired)},
+        "uploads": state.uploads.view(),
         "status_counts": counts,
         "active_tasks": active,
         "tasks": tasks,

@@ -1,4 +1,4 @@
-"""Real, playable media for the local emulator, made from each task's input image.
+"""Real, playable pictures and videos for the local emulator, made from each task's input image.
 
 Runway returns an MP4 URL for every finished video task (PNG for image tasks). The emulator
 serves a genuine H.264 file (yuv420p, ``+faststart``) or PNG instead of a placeholder file, so
@@ -15,7 +15,7 @@ real result. The caption needs a font (ffmpeg's drawtext via fontconfig); withou
 checkerboard alone marks it.
 
 ffmpeg comes from the optional ``video`` extra (``imageio-ffmpeg``, which bundles a static
-binary). It is imported lazily, so importing this module costs nothing without the extra.
+binary), run through ``ffmpeg.py``; importing this module costs nothing without the extra.
 """
 
 from __future__ import annotations
@@ -24,9 +24,9 @@ import hashlib
 import logging
 import math
 import re
-import subprocess
-import tempfile
-from pathlib import Path
+
+from airflow_provider_runway.emulator import ffmpeg
+from airflow_provider_runway.emulator.ffmpeg import VideoUnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,6 @@ LONGEST_SIDE = 320
 ZOOM = 0.12  # total zoom over the clip: gentle enough to look like a slow camera move
 # Zoompan crops whole input pixels; working on a 3x larger picture hides the stair-stepping.
 _OVERSAMPLE = 3
-_TIMEOUT_S = 60.0
 _GRID = 6  # the generated picture is a tiny colour grid that ffmpeg smooths when scaling up
 _CHECKER_SQUARES, _CHECKER_PX = 8, 16
 _RATIO = re.compile(r"^\s*(\d{1,6})\s*:\s*(\d{1,6})\s*$")
@@ -44,10 +43,6 @@ _MP4_ARGS = [
     "-pix_fmt", "yuv420p", "-x264-params", "threads=1:log-level=error", "-movflags", "+faststart", "-f", "mp4",
 ]  # fmt: skip
 _PNG_ARGS = ["-frames:v", "1", "-f", "image2", "-c:v", "png"]
-
-
-class VideoUnavailableError(RuntimeError):
-    """The optional 'video' extra (imageio-ffmpeg) is not installed, or ffmpeg failed."""
 
 
 def output_size(ratio: str, longest_side: int = LONGEST_SIDE) -> tuple[int, int]:
@@ -123,7 +118,9 @@ def _caption_filters(caption: str, width: int) -> list[str]:
 
 def _filtergraph(width: int, height: int, frames: int, *, crisp: bool, caption: str | None) -> str:
     """Cover-crop to the target ratio, then a slow zoom-in while drifting left to right."""
-    big_w, big_h = width * _OVERSAMPLE, height * _OVERSAMPLE
+    # Oversampling only pays off for small frames; large ones (upscales) would just be slow.
+    factor = max(1, _OVERSAMPLE * LONGEST_SIDE // max(width, height))
+    big_w, big_h = width * factor, height * factor
     last = max(frames - 1, 1)
     steps = [
         "trim=end_frame=1",  # animated GIFs or videos: keep the first frame only
@@ -139,48 +136,14 @@ def _filtergraph(width: int, height: int, frames: int, *, crisp: bool, caption: 
     return ",".join(steps)
 
 
-def _run_ffmpeg(ffmpeg: str, image: bytes, graph: str, output_args: list[str]) -> tuple[bytes | None, str]:
-    """Run ffmpeg once; return the output bytes (or None and ffmpeg's complaint)."""
-    with tempfile.TemporaryDirectory(prefix="runway-emulator-") as tmp:
-        out = Path(tmp) / "out"  # faststart rewrites the file, so it must be seekable
-        cmd = [ffmpeg, "-hide_banner", "-loglevel", "error", "-nostats"]
-        cmd += ["-threads", "1", "-filter_threads", "1"]  # light: the emulator shares the CPU
-        cmd += ["-i", "pipe:0", "-vf", graph, *output_args, "-y", str(out)]
-        try:
-            proc = subprocess.run(cmd, input=image, capture_output=True, timeout=_TIMEOUT_S, check=False)
-        except subprocess.TimeoutExpired as exc:
-            raise VideoUnavailableError(f"ffmpeg did not finish within {_TIMEOUT_S:.0f}s") from exc
-        except OSError as exc:
-            raise VideoUnavailableError(f"cannot run ffmpeg: {exc}") from exc
-        complaint = proc.stderr.decode("utf-8", "replace").strip()[-500:]
-        if proc.returncode != 0 or not out.is_file() or out.stat().st_size == 0:
-            return None, complaint or f"exit status {proc.returncode}"
-        return out.read_bytes(), complaint
-
-
-def _ffmpeg() -> str:
-    try:
-        import imageio_ffmpeg
-    except ImportError as exc:
-        raise VideoUnavailableError(
-            "MP4 rendering needs the optional 'video' extra: pip install 'airflow-provider-runway[video]'"
-        ) from exc
-    try:
-        exe: str = imageio_ffmpeg.get_ffmpeg_exe()
-    except RuntimeError as exc:
-        raise VideoUnavailableError(f"imageio-ffmpeg found no ffmpeg binary: {exc}") from exc
-    return exe
-
-
 def _render(
     image: bytes | None, label: str, width: int, height: int, frames: int, caption: str | None, output_args: list[str]
 ) -> bytes:
-    """The input image if ffmpeg decodes it, else the generated (or placeholder) picture."""
-    ffmpeg = _ffmpeg()
+    """The input image (or a video's first frame) if ffmpeg decodes it, else the generated
+    (or placeholder) picture."""
     if image:
-        data, complaint = _run_ffmpeg(
-            ffmpeg, image, _filtergraph(width, height, frames, crisp=False, caption=None), output_args
-        )
+        graph = _filtergraph(width, height, frames, crisp=False, caption=None)
+        data, complaint = ffmpeg.run(["-vf", graph], image, output_args)
         if data is not None:
             return data
         # The bytes are the client's; only their size is worth logging.
@@ -188,36 +151,48 @@ def _render(
         log.debug("ffmpeg said: %s", complaint)
     picture = placeholder_picture() if caption else generated_picture(label)
     graph = _filtergraph(width, height, frames, crisp=bool(caption), caption=caption)
-    data, complaint = _run_ffmpeg(ffmpeg, picture, graph, output_args)
+    data, complaint = ffmpeg.run(["-vf", graph], picture, output_args)
     if data is None and caption:
         log.debug("caption not drawn (no font for drawtext?): %s", complaint)
         graph = _filtergraph(width, height, frames, crisp=True, caption=None)
-        data, complaint = _run_ffmpeg(ffmpeg, picture, graph, output_args)
+        data, complaint = ffmpeg.run(["-vf", graph], picture, output_args)
     if data is None:
         raise VideoUnavailableError(f"ffmpeg failed to encode: {complaint}")
     return data
 
 
-def render_mp4(image: bytes | None, *, label: str, ratio: str, duration_s: float, caption: str | None = None) -> bytes:
-    """Encode an H.264 MP4 from image bytes (any format ffmpeg decodes: JPEG, PNG, WebP, GIF...).
+def render_mp4(
+    image: bytes | None,
+    *,
+    label: str,
+    ratio: str,
+    duration_s: float,
+    caption: str | None = None,
+    longest_side: int = LONGEST_SIDE,
+) -> bytes:
+    """Encode an H.264 MP4 from image bytes (any format ffmpeg decodes: JPEG, PNG, WebP, GIF,
+    or a video, whose first frame is used).
 
     image=None or undecodable bytes -> a generated picture instead (deterministic from `label`);
     with a ``caption`` (the input could not be used) -> the captioned placeholder checkerboard.
-    ratio is "W:H" like "1280:720". Blocking and CPU-bound; callers run it in a thread.
-    Raises ValueError for a malformed ratio or duration, VideoUnavailableError when the
-    ``video`` extra is missing or ffmpeg cannot produce a file even from the generated picture.
+    ratio is "W:H" like "1280:720"; the longer side is ``longest_side`` px. Blocking and
+    CPU-bound; callers run it in a thread. Raises ValueError for a malformed ratio or duration,
+    VideoUnavailableError when the ``video`` extra is missing or ffmpeg cannot produce a file
+    even from the generated picture.
     """
-    width, height = output_size(ratio)
+    width, height = output_size(ratio, longest_side)
     if not (math.isfinite(duration_s) and duration_s > 0):
         raise ValueError(f"duration_s must be a positive number, got {duration_s!r}")
     frames = max(1, round(duration_s * FPS))
     return _render(image, label, width, height, frames, caption, ["-frames:v", str(frames), *_MP4_ARGS])
 
 
-def render_png(image: bytes | None, *, label: str, ratio: str, caption: str | None = None) -> bytes:
-    """One PNG frame in the requested ratio (longer side 320), for image-producing endpoints.
+def render_png(
+    image: bytes | None, *, label: str, ratio: str, caption: str | None = None, longest_side: int = LONGEST_SIDE
+) -> bytes:
+    """One PNG frame in the requested ratio (longer side ``longest_side``), for image-producing endpoints.
 
     Same picture rules as ``render_mp4``; blocking, callers run it in a thread.
     """
-    width, height = output_size(ratio)
+    width, height = output_size(ratio, longest_side)
     return _render(image, label, width, height, 1, caption, _PNG_ARGS)

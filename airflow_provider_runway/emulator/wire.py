@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from typing import Any
+from xml.sax.saxutils import escape
 
 from aiohttp import web
 
@@ -30,14 +31,18 @@ HTML_ERROR_PAGE = (
     b"<!DOCTYPE html><html><head><title>Service Temporarily Unavailable</title></head>"
     b"<body><h1>Please wait</h1><p>Checking your browser before accessing the API...</p></body></html>"
 )
-EXPIRED_XML = (
-    b'<?xml version="1.0" encoding="UTF-8"?>\n'
-    b"<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>"
-)
-BAD_SIGNATURE_XML = (
-    b'<?xml version="1.0" encoding="UTF-8"?>\n'
-    b"<Error><Code>AccessDenied</Code><Message>Signature does not match</Message></Error>"
-)
+
+
+def s3_error_xml(code: str, message: str) -> bytes:
+    """The XML error document an S3 bucket answers with."""
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<Error><Code>{escape(code)}</Code><Message>{escape(message)}</Message></Error>"
+    ).encode()
+
+
+EXPIRED_XML = s3_error_xml("AccessDenied", "Request has expired")
+BAD_SIGNATURE_XML = s3_error_xml("AccessDenied", "Signature does not match")
 _TASK_NOT_EXIST = b'{"code":"task_not_exist","message":"task_not_exist"}'
 
 
@@ -88,6 +93,11 @@ def flavor_error(
         return runway_error(status, message, headers)
     error_type = "invalid_request_error" if status == 400 else COMET_ERROR_TYPE
     return comet_error(status, message, code=code, param=param, error_type=error_type, headers=headers)
+
+
+def s3_error(status: int, code: str, message: str) -> web.Response:
+    """A storage host's (S3's) error answer."""
+    return raw_response(status, s3_error_xml(code, message), XML)
 
 
 def task_not_exist() -> web.Response:

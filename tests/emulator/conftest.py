@@ -8,6 +8,8 @@ import httpx
 import pytest
 import requests
 
+from tests.emulator.support import MediaInputs, make_inputs
+
 
 @pytest.fixture
 def http() -> Iterator[requests.Session]:
@@ -21,3 +23,17 @@ def http() -> Iterator[requests.Session]:
 def hx() -> Iterator[httpx.Client]:
     with httpx.Client(trust_env=False, timeout=10) as client:
         yield client
+
+
+@pytest.fixture(scope="session")
+def ffmpeg() -> str:
+    """The ffmpeg binary the optional 'video' extra bundles; tests that need it skip without it."""
+    imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
+    exe: str = imageio_ffmpeg.get_ffmpeg_exe()
+    return exe
+
+
+@pytest.fixture(scope="session")
+def inputs(ffmpeg: str) -> MediaInputs:
+    """Input media (PNG, MP4, WAV) made with ffmpeg directly, not by the emulator."""
+    return make_inputs(ffmpeg)

@@ -109,13 +109,6 @@ def test_output_without_video_extra_is_503(
     assert resp.status_code == 503 and "'video' extra" in resp.json()["error"]
 
 
-@pytest.fixture(scope="module")
-def ffmpeg() -> str:
-    imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
-    exe: str = imageio_ffmpeg.get_ffmpeg_exe()
-    return exe
-
-
 def finished_task(http: requests.Session, emu: EmulatorHandle, prefix: str, body: dict[str, object]) -> dict[str, Any]:
     """Create, complete on demand and poll a task; returns the bare task object."""
     emu.configure(not_visible_seconds=0, comet_poll_shape="bare")

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.emulator.support import IMAGE
+from tests.emulator.support import IMAGE, RED, make_png
 
 if TYPE_CHECKING:
+    import requests
+
     from airflow_provider_runway.emulator import EmulatorHandle
 
 runwayml = pytest.importorskip("runwayml")
@@ -103,3 +106,20 @@ def test_delete_and_organization(client: runwayml.RunwayML, runway_emulator: Emu
     org = client.organization.retrieve()
     assert org.credit_balance == 10_000  # cancelled before it ran: refunded
     assert org.tier.models["gen4_turbo"].max_concurrent_generations == 2
+
+
+def test_uploads_and_usage(client: runwayml.RunwayML, runway_emulator: EmulatorHandle, http: requests.Session) -> None:
+    png = make_png(96, 64, RED, comment=b"x" * 600)  # Runway takes files of 512 bytes or more
+    uploaded = client.uploads.create_ephemeral(file=("frame.png", png))
+    assert uploaded.uri.startswith("runway://")
+    created = client.image_to_video.create(model="gen4_turbo", prompt_image=uploaded.uri, ratio="1280:720", duration=2)
+    runway_emulator.complete(created.id)
+    task = client.tasks.retrieve(created.id)
+    assert task.status == "SUCCEEDED"
+    assert http.get(task.output[0]).status_code == 200
+    assert runway_emulator.stats()["uploads"]["storage_posts"]["with_authorization"] == 0
+    today = datetime.fromtimestamp(runway_emulator.clock()["now"], timezone.utc).date()
+    usage = client.organization.retrieve_usage(start_date=today, before_date=today + timedelta(days=1))
+    assert usage.models == ["gen4_turbo"]
+    [day] = usage.results
+    assert (day.date, [(c.model, c.amount) for c in day.used_credits]) == (today, [("gen4_turbo", 10)])

@@ -37,8 +37,8 @@ def status(state: EmulatorState, task: Task) -> str:
     return state.status_now(task)[0]
 
 
-def url(task: Task) -> str:
-    return f"http://127.0.0.1/_emulator/outputs/{task.id}.mp4"
+def url(task: Task, index: int = 0) -> str:
+    return f"http://127.0.0.1/_emulator/outputs/{task.id}{f'_{index}' if index else ''}.mp4"
 
 
 def test_single_task_goes_pending_running_succeeded() -> None:

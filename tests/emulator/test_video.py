@@ -7,7 +7,6 @@ Tests that encode need the optional ``video`` extra and skip cleanly without it;
 from __future__ import annotations
 
 import logging
-import re
 import struct
 import subprocess
 import sys
@@ -23,17 +22,10 @@ from airflow_provider_runway.emulator.video import (
     render_mp4,
     render_png,
 )
-from tests.emulator.support import first_frame_mean_rgb, frame_size, make_png, media_info
+from tests.emulator.support import duration_of, first_frame_mean_rgb, frame_size, make_png, media_info
 
 if TYPE_CHECKING:
     from pathlib import Path
-
-
-@pytest.fixture(scope="module")
-def ffmpeg() -> str:
-    imageio_ffmpeg = pytest.importorskip("imageio_ffmpeg")
-    exe: str = imageio_ffmpeg.get_ffmpeg_exe()
-    return exe
 
 
 def top_level_boxes(mp4: bytes) -> list[bytes]:
@@ -60,13 +52,6 @@ def probe(ffmpeg: str, mp4: bytes, tmp_path: Path) -> str:
     )
     assert proc.returncode == 0, proc.stderr
     return proc.stderr
-
-
-def duration_of(info: str) -> float:
-    match = re.search(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)", info)
-    assert match, info
-    hours, minutes, seconds = match.groups()
-    return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
 
 
 def assert_playable(ffmpeg: str, mp4: bytes, tmp_path: Path, size: tuple[int, int], duration_s: float) -> None:

@@ -36,7 +36,7 @@ malformed html on every poll            wait gives up after 10 unreadable answer
                                         error naming the last one; remote task cancelled
 unknown_status x3                       tolerated; run succeeds
 unknown_status on every poll            wait gives up naming the status; remote task cancelled
-throttle_extra 2.5 s (long THROTTLED)   THROTTLED is normal waiting: run succeeds, THROTTLED
+throttle_extra 6 s (long THROTTLED)     THROTTLED is normal waiting: run succeeds, THROTTLED
                                         logged
 throttle_extra past the sensor timeout  AirflowSensorTimeout naming the last status
                                         (THROTTLED); remote task cancelled
@@ -278,9 +278,11 @@ def test_a_few_malformed_polls_are_tolerated(runway_emulator: Any, run_flow: Any
         pytest.param("empty", "empty response body", id="empty"),
     ],
 )
-def test_endless_malformed_polls_give_up_and_cancel(
+def test_endless_malformed_polls_give_up_and_keep_the_task(
     runway_emulator: Any, run_flow: Any, body: str, reason: str
 ) -> None:
+    # The cancel's own look at the task is unreadable too: a task whose state is unknown may
+    # be finished, and a DELETE would destroy its paid output, so it is kept.
     runway_emulator.configure(not_visible_seconds=0, generation_seconds=30)
     runway_emulator.set_faults(malformed={"count": 1000, "body": body, "route": "poll"})
     result = run_flow()
@@ -290,9 +292,9 @@ def test_endless_malformed_polls_give_up_and_cancel(
     assert f"last: {reason}" in result.output, result.debug()
     assert_creates(result, tasks=1)
     [task_id] = result.task_ids
-    assert result.stats["tasks"][task_id]["status"] == "CANCELLED", result.debug()
-    assert result.stats["tasks"][task_id]["cancel_source"] == "api"
-    assert_nothing_left_behind(result)
+    assert f"Could not cancel Runway task {task_id}" in result.output, result.debug()
+    assert result.stats["tasks"][task_id]["status"] == "RUNNING", result.debug()
+    assert result.stats["deletes"]["count"] == 0, result.debug()
 
 
 def test_a_few_unknown_statuses_are_tolerated(runway_emulator: Any, run_flow: Any) -> None:
@@ -304,7 +306,8 @@ def test_a_few_unknown_statuses_are_tolerated(runway_emulator: Any, run_flow: An
     assert "PROCESSING" in result.output  # logged as the status seen
 
 
-def test_endless_unknown_status_gives_up_naming_it_and_cancels(runway_emulator: Any, run_flow: Any) -> None:
+def test_endless_unknown_status_gives_up_naming_it_and_keeps_the_task(runway_emulator: Any, run_flow: Any) -> None:
+    # A status this provider does not know may be a finished one: never DELETE it.
     runway_emulator.configure(not_visible_seconds=0, generation_seconds=30)
     runway_emulator.set_faults(unknown_status={"count": 1000, "value": "PROCESSING"})
     result = run_flow()
@@ -312,20 +315,22 @@ def test_endless_unknown_status_gives_up_naming_it_and_cancels(runway_emulator: 
     assert "unrecognised status 'PROCESSING'" in result.output, result.debug()
     assert_creates(result, tasks=1)
     [task_id] = result.task_ids
-    assert result.stats["tasks"][task_id]["status"] == "CANCELLED", result.debug()
-    assert_nothing_left_behind(result)
+    assert f"Runway task {task_id} is already PROCESSING; not cancelling" in result.output, result.debug()
+    assert result.stats["tasks"][task_id]["status"] == "RUNNING", result.debug()
+    assert result.stats["deletes"]["count"] == 0, result.debug()
 
 
 # -- task faults -------------------------------------------------------------------------------
 
 
 def test_long_throttled_is_normal_waiting(runway_emulator: Any, run_flow: Any) -> None:
-    runway_emulator.set_faults(throttle_extra={"seconds": 2.5})
+    # Long enough that the sensor, which starts a few seconds after the submit on a slow Airflow, sees it.
+    runway_emulator.set_faults(throttle_extra={"seconds": 6})
     result = run_flow()
     assert_succeeded(result)
     [task_id] = result.task_ids
     task = result.stats["tasks"][task_id]
-    assert task["started_at"] - task["created_at"] >= 2.5
+    assert task["started_at"] - task["created_at"] >= 6
     assert f"Runway task {task_id}: THROTTLED" in result.output, result.debug()
 
 

@@ -231,7 +231,6 @@ def test_get_organization(runway_connection: RunwayTestConnection) -> None:
 
 
 @runway_flavor
-@pytest.mark.xfail(strict=True, reason="emulator lacks /v1/organization/usage")
 def test_get_organization_usage_posts_the_sdk_body(runway_connection: RunwayTestConnection) -> None:
     usage = hook().get_organization_usage(start_date="2026-01-01", before_date="2026-02-01")
     [request] = sent(runway_connection.emulator, "POST", "/v1/organization/usage")

@@ -1,473 +1,52 @@
-"""A real Airflow stack (api-server, scheduler with LocalExecutor, dag-processor, triggerer) for the
-``processes`` tests, against the Runway emulator running in its own process.
+"""Fixtures of the ``processes`` tests: the emulator in its own process and real Airflow stacks.
 
-Everything lives in one temporary AIRFLOW_HOME: the sqlite DB, the DAG file, task logs and one
-log file per started process (``process-logs/<name>-<n>.log``). The stack starts once per session;
-each process runs in its own session/process group so that it can be killed as a whole, and at the
-end every process group is stopped and any process still carrying this AIRFLOW_HOME is swept.
+The stack itself lives in ``stack.py``; tests import helpers from there, never from here.
+Tests marked ``scale`` (hundreds of deferred waits in one triggerer) or ``ha`` (two triggerers
+on PostgreSQL) run only when the ``-m`` expression names that marker (``make test-scale``,
+``make test-ha``): they take minutes.
 """
 
 from __future__ import annotations
 
-import json
-import os
-import secrets
-import shutil
-import signal
-import socket
-import sqlite3
 import subprocess
-import sys
 import tempfile
-import time
-import urllib.error
-import urllib.request
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import closing, suppress
-from dataclasses import dataclass, field
-from importlib.metadata import version
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-import psutil
 import pytest
 
 from airflow_provider_runway.emulator import EmulatorHandle, run_emulator
-from airflow_provider_runway.tasks import TERMINAL_STATUSES as TERMINAL
+from tests.processes.launch import running_stack
+from tests.processes.stack import PROCESS_API_KEY, AirflowStack
 
-HERE = Path(__file__).resolve().parent
-DAG_FILE = HERE / "dags" / "runway_processes_dags.py"
-AIRFLOW_VERSION = tuple(int(part) for part in version("apache-airflow").split(".")[:2])
-# Airflow >= 3.3 keeps the Runway task id in task_state_store; older ones in a Variable.
-HAS_TASK_STATE_STORE = AIRFLOW_VERSION >= (3, 3)
-# Distinctive so that a scan of every byte under AIRFLOW_HOME finds it if it ever leaks.
-PROCESS_API_KEY = "rwprocs-key-5b8e2c7f19d4a06e3c1b7f2a9d8e4c60"
-BIN = Path(sys.executable).parent  # the venv running pytest: its `airflow` is the one under test
-TAIL_LINES = 40
-
-T = TypeVar("T")
-
-
-def _free_port() -> int:
-    with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+# Minutes each, on every Airflow version: kept out of `make test` (8 minutes for both versions).
+OPT_IN_MARKERS = {"scale": "make test-scale", "ha": "make test-ha"}
+SHARED_STACK_DAGS = (
+    "runway_proc_mapped",
+    "runway_proc_blocking",
+    "runway_proc_resubmit",
+    "runway_proc_user_kill",
+    "runway_proc_mark_after_success",
+)
 
 
-def _tail(path: Path, lines: int = TAIL_LINES) -> str:
-    try:
-        text = path.read_text(errors="replace")
-    except OSError as err:
-        return f"<unreadable: {err}>"
-    return "\n".join(line[:400] for line in text.splitlines()[-lines:])
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "scale: hundreds of deferred waits in one real triggerer (minutes)")
+    config.addinivalue_line("markers", "ha: two real triggerers on PostgreSQL, one killed mid-wait")
 
 
-@dataclass
-class Component:
-    """One started Airflow process (and its process group)."""
-
-    name: str
-    proc: subprocess.Popen[bytes]
-    log_path: Path
-    started_at: float
-    expected_alive: bool = True
-
-    @property
-    def alive(self) -> bool:
-        return self.proc.poll() is None
-
-
-@dataclass
-class AirflowStack:
-    """The running stack plus helpers to read its DB state and to kill parts of it."""
-
-    home: Path
-    env: dict[str, str]
-    api_port: int
-    fernet_key: str
-    emulator: EmulatorHandle
-    components: dict[str, Component] = field(default_factory=dict)
-    history: list[Component] = field(default_factory=list)
-    # Trigger rows captured while sensors were deferred (rows are deleted once they fire).
-    trigger_snapshots: list[dict[str, Any]] = field(default_factory=list)
-    finished_runs: list[tuple[str, str]] = field(default_factory=list)
-    failed: bool = False
-
-    @property
-    def db_path(self) -> Path:
-        return self.home / "airflow.db"
-
-    @property
-    def process_logs(self) -> Path:
-        return self.home / "process-logs"
-
-    # -- processes -------------------------------------------------------------------------
-
-    def start(self, name: str, *args: str) -> Component:
-        """Start ``airflow <args>`` in its own session; output goes to process-logs/<name>-<n>.log."""
-        count = sum(1 for c in self.history if c.name == name)
-        log_path = self.process_logs / f"{name}-{count + 1}.log"
-        with open(log_path, "wb") as log:
-            proc = subprocess.Popen(
-                [str(BIN / "airflow"), *args],
-                cwd=self.home,
-                env=self.env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        component = Component(name, proc, log_path, time.time())
-        self.components[name] = component
-        self.history.append(component)
-        return component
-
-    def kill(self, name: str, sig: int = signal.SIGKILL) -> float:
-        """Signal the component's whole process group (its forked children die with it)."""
-        component = self.components[name]
-        component.expected_alive = False
-        killed_at = time.time()
-        with suppress(ProcessLookupError):
-            os.killpg(component.proc.pid, sig)
-        component.proc.wait(timeout=30)
-        return killed_at
-
-    def check_alive(self) -> None:
-        for component in self.components.values():
-            if component.expected_alive and not component.alive:
-                raise AssertionError(
-                    f"airflow {component.name} (pid {component.proc.pid}) exited with {component.proc.returncode}"
-                    f"\n{self.tails()}"
-                )
-
-    def airflow(self, *args: str, timeout: float = 120) -> str:
-        """Run a one-off ``airflow`` CLI command; its output is kept under process-logs too."""
-        count = sum(1 for _ in self.process_logs.glob("cli-*.log"))
-        log_path = self.process_logs / f"cli-{count + 1}-{args[0]}.log"
-        result = subprocess.run(
-            [str(BIN / "airflow"), *args],
-            cwd=self.home,
-            env=self.env,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            timeout=timeout,
-            check=False,
-        )
-        output = (result.stdout + result.stderr).decode(errors="replace")
-        log_path.write_text(f"$ airflow {' '.join(args)}\n{output}")
-        if result.returncode != 0:
-            raise AssertionError(f"airflow {' '.join(args)} exited with {result.returncode}:\n{output[-4000:]}")
-        return output
-
-    def tails(self, lines: int = TAIL_LINES) -> str:
-        parts = []
-        for component in self.history:
-            state = "running" if component.alive else f"exited {component.proc.returncode}"
-            parts.append(
-                f"----- {component.log_path.name} (pid {component.proc.pid}, {state}) -----\n"
-                f"{_tail(component.log_path, lines)}"
-            )
-        return "\n".join(parts)
-
-    def wait_for(self, what: str, predicate: Callable[[], T | None], timeout: float, interval: float = 0.5) -> T:
-        """Poll ``predicate`` until it returns something truthy; fail with process log tails."""
-        deadline = time.monotonic() + timeout
-        last_error: BaseException | None = None
-        while True:
-            try:
-                result = predicate()
-            except (sqlite3.OperationalError, urllib.error.URLError, ConnectionError) as err:
-                result, last_error = None, err  # DB locked or busy emulator: try again
-            if result:
-                return result
-            self.check_alive()
-            if time.monotonic() >= deadline:
-                note = f" (last error: {last_error!r})" if last_error else ""
-                raise AssertionError(f"Timed out after {timeout:.0f} s waiting for {what}{note}\n{self.tails()}")
-            time.sleep(interval)
-
-    # -- metadata DB (read-only) -----------------------------------------------------------
-
-    def query(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-        uri = f"file:{self.db_path}?mode=ro"
-        with closing(sqlite3.connect(uri, uri=True, timeout=10)) as db:
-            return db.execute(sql, params).fetchall()
-
-    def task_instances(self, dag_id: str, run_id: str, task_id: str | None = None) -> list[dict[str, Any]]:
-        sql = (
-            "SELECT id, task_id, map_index, state, try_number FROM task_instance WHERE dag_id = ? AND run_id = ?"
-            + (" AND task_id = ?" if task_id else "")
-            + " ORDER BY task_id, map_index"
-        )
-        params = (dag_id, run_id, task_id) if task_id else (dag_id, run_id)
-        keys = ("id", "task_id", "map_index", "state", "try_number")
-        return [dict(zip(keys, row, strict=True)) for row in self.query(sql, *params)]
-
-    def dag_run_state(self, dag_id: str, run_id: str) -> str | None:
-        rows = self.query("SELECT state FROM dag_run WHERE dag_id = ? AND run_id = ?", dag_id, run_id)
-        return rows[0][0] if rows else None
-
-    def sensors_deferred_and_polled(self, dag_id: str, run_id: str, count: int) -> dict[str, Any] | None:
-        """All ``count`` mapped ``wait`` sensors deferred and every Runway task polled, else None.
-
-        Fails fast (not by timeout) if a Runway task already finished: the machine is then too
-        slow for the test's generation time.
-        """
-        stats = self.emulator.stats()
-        finished = {t: s["status"] for t, s in stats["tasks"].items() if s["status"] in TERMINAL}
-        assert not finished, f"Runway tasks finished before every sensor was deferred: {finished}"
-        sensors = self.task_instances(dag_id, run_id, "wait")
-        if len(sensors) != count or any(ti["state"] != "deferred" for ti in sensors):
-            return None
-        if sum(1 for s in stats["tasks"].values() if s["polls"] > 0) != count:
-            return None
-        return {"sensors": sensors, "stats": stats}
-
-    def trigger_rows(self) -> list[dict[str, Any]]:
-        rows = self.query("SELECT id, classpath, kwargs, triggerer_id FROM trigger")
-        return [{"id": r[0], "classpath": r[1], "kwargs": r[2], "triggerer_id": r[3]} for r in rows]
-
-    def decrypt(self, value: str) -> str:
-        """A Fernet-encrypted column value in clear (trigger kwargs may also be stored as plain JSON)."""
-        from cryptography.fernet import Fernet
-
-        if value.startswith("{"):
-            return value
-        return Fernet(self.fernet_key.encode()).decrypt(value.encode()).decode()
-
-    def stored_runway_task_id(self, dag_id: str, run_id: str, task_id: str, map_index: int = -1) -> str | None:
-        """What the provider stored for a retry: task_state_store (>= 3.3) or its Variable (3.1/3.2)."""
-        from airflow_provider_runway.resume import SubmittedTask
-
-        if HAS_TASK_STATE_STORE:
-            rows = self.query(
-                "SELECT value FROM task_state_store WHERE dag_id = ? AND run_id = ? AND task_id = ? "
-                "AND map_index = ? AND key = 'runway_task_id'",
-                dag_id,
-                run_id,
-                task_id,
-                map_index,
-            )
-            value = rows[0][0] if rows else None
-        else:
-            key = f"airflow_provider_runway:{dag_id}:{run_id}:{task_id}:{map_index}"
-            rows = self.query("SELECT val, is_encrypted FROM variable WHERE key = ?", key)
-            value = (self.decrypt(rows[0][0]) if rows[0][1] else rows[0][0]) if rows else None
-        record = SubmittedTask.from_stored(value)  # the id with the try lineage that submitted it
-        return record.runway_task_id if record else None
-
-    # -- DAG runs --------------------------------------------------------------------------
-
-    def wait_for_dag(self, dag_id: str, timeout: float = 120) -> None:
-        self.wait_for(
-            f"DAG {dag_id} to be parsed and serialized",
-            lambda: self.query("SELECT 1 FROM serialized_dag WHERE dag_id = ?", dag_id),
-            timeout,
-        )
-
-    def trigger(self, dag_id: str, label: str) -> str:
-        self.wait_for_dag(dag_id)
-        run_id = f"{label}__{uuid.uuid4().hex[:8]}"
-        self.airflow("dags", "trigger", dag_id, "--run-id", run_id)
-        return run_id
-
-    def wait_for_run(self, dag_id: str, run_id: str, timeout: float) -> str:
-        def finished() -> str | None:
-            state = self.dag_run_state(dag_id, run_id)
-            return state if state in ("success", "failed") else None
-
-        state = self.wait_for(f"DAG run {dag_id}/{run_id} to finish", finished, timeout, interval=1.0)
-        self.finished_runs.append((dag_id, run_id))
-        return state
-
-    def task_log(self, dag_id: str, run_id: str, task_id: str, attempt: int, map_index: int = -1) -> str:
-        folder = self.home / "logs" / f"dag_id={dag_id}" / f"run_id={run_id}" / f"task_id={task_id}"
-        if map_index >= 0:
-            folder = folder / f"map_index={map_index}"
-        path = folder / f"attempt={attempt}.log"
-        assert path.is_file(), f"no task log at {path}; present: {sorted(str(p) for p in folder.rglob('*'))}"
-        return path.read_text(errors="replace")
-
-    # -- the public REST API, called as a user would ----------------------------------------
-
-    @property
-    def api_url(self) -> str:
-        return f"http://127.0.0.1:{self.api_port}"
-
-    def api(self, method: str, path: str, body: Any = None, *, token: str | None = None) -> tuple[int, Any]:
-        """One call to the running api-server: (HTTP status, decoded JSON body or text); never raises on 4xx/5xx."""
-        headers = {"Accept": "application/json"}
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode()
-            headers["Content-Type"] = "application/json"
-        if token is not None:
-            headers["Authorization"] = f"Bearer {token}"
-        request = urllib.request.Request(self.api_url + path, data=data, headers=headers, method=method)
-        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-        try:
-            with opener.open(request, timeout=60) as response:
-                status, raw = response.status, response.read()
-        except urllib.error.HTTPError as err:
-            status, raw = err.code, err.read()
-        text = raw.decode(errors="replace")
-        try:
-            return status, json.loads(text) if text else None
-        except ValueError:
-            return status, text
-
-    def api_token(self) -> str:
-        """A JWT for SimpleAuthManager's ``admin`` user, from ``POST /auth/token`` with the password that
-        the api-server generated into AIRFLOW_HOME at startup (the login a user or script would do)."""
-        passwords_file = self.home / "simple_auth_manager_passwords.json.generated"
-
-        def admin_password() -> str | None:
-            try:
-                return str(json.loads(passwords_file.read_text())["admin"])
-            except (OSError, ValueError, KeyError):
-                return None  # not written (completely) yet
-
-        password = self.wait_for(f"the api-server to write {passwords_file.name}", admin_password, 60)
-        status, answer = self.api("POST", "/auth/token", {"username": "admin", "password": password})
-        assert status == 201 and isinstance(answer, dict), f"POST /auth/token answered {status}: {answer}"
-        return str(answer["access_token"])
-
-    # -- worker processes ------------------------------------------------------------------
-
-    def task_runner(self, ti_id: str) -> tuple[psutil.Process, list[str]]:
-        """The process executing a task instance, with the chain of titles above it.
-
-        LocalExecutor workers are children of the scheduler titled ``airflow worker --
-        LocalExecutor...``; each runs the task's supervisor and forks the task runner, which
-        Airflow titles ``airflow worker -- <task instance uuid>``.
-        """
-        wanted = uuid.UUID(str(ti_id))
-        scheduler = psutil.Process(self.components["scheduler"].proc.pid)
-        for proc in scheduler.children(recursive=True):
-            try:
-                title = " ".join(proc.cmdline()).strip()
-            except (psutil.NoSuchProcess, psutil.AccessDenied):
-                continue
-            prefix = "airflow worker -- "
-            if not title.startswith(prefix) or title.startswith(prefix + "LocalExecutor"):
-                continue
-            try:
-                found = uuid.UUID(title[len(prefix) :].split()[0])
-            except ValueError:
-                continue
-            if found == wanted:
-                chain = []
-                for parent in proc.parents():
-                    chain.append(f"{parent.pid} {' '.join(parent.cmdline()).strip()[:100]}")
-                    if parent.pid == scheduler.pid:
-                        break
-                return proc, [f"{proc.pid} {title}", *chain]
-        raise LookupError(f"no task runner process for task instance {ti_id}")
-
-    # -- teardown --------------------------------------------------------------------------
-
-    def stop_all(self) -> list[str]:
-        """Stop every process group, then sweep anything still using this AIRFLOW_HOME."""
-        for component in reversed(self.history):
-            component.expected_alive = False
-            if component.alive:
-                with suppress(ProcessLookupError):
-                    os.killpg(component.proc.pid, signal.SIGTERM)
-        for component in self.history:
-            with suppress(subprocess.TimeoutExpired):
-                component.proc.wait(timeout=20)
-            with suppress(ProcessLookupError, PermissionError):  # the group may outlive its leader
-                os.killpg(component.proc.pid, signal.SIGKILL)
-            if component.alive:
-                component.proc.wait(timeout=10)
-        strays = []
-        deadline = time.monotonic() + 10
-        while True:
-            left = self._processes_of_this_home()
-            if not left or time.monotonic() > deadline:
-                break
-            time.sleep(0.5)
-        for proc in left:
-            try:
-                strays.append(f"{proc.pid} {' '.join(proc.cmdline())[:120]}")
-                proc.kill()
-            except psutil.NoSuchProcess:
-                pass
-        return strays
-
-    def _processes_of_this_home(self) -> list[psutil.Process]:
-        found = []
-        for proc in psutil.process_iter():
-            if proc.pid == os.getpid():
-                continue
-            try:
-                if proc.environ().get("AIRFLOW_HOME") == str(self.home):
-                    found.append(proc)
-            except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
-                continue
-        return found
-
-
-def _stack_env(home: Path, api_port: int, fernet_key: str, emulator: EmulatorHandle) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW_") and k.lower() not in _PROXY_VARS}
-    api = f"http://127.0.0.1:{api_port}"
-    env.update(
-        PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",  # components start `airflow ...` by name
-        PYTHONUNBUFFERED="1",
-        NO_PROXY="127.0.0.1,localhost",
-        no_proxy="127.0.0.1,localhost",
-        AIRFLOW_HOME=str(home),
-        AIRFLOW__CORE__DAGS_FOLDER=str(home / "dags"),
-        AIRFLOW__CORE__LOAD_EXAMPLES="False",
-        AIRFLOW__CORE__EXECUTOR="LocalExecutor",
-        AIRFLOW__CORE__PARALLELISM="16",
-        AIRFLOW__CORE__MAX_ACTIVE_TASKS_PER_DAG="16",
-        AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION="False",
-        AIRFLOW__CORE__FERNET_KEY=fernet_key,
-        AIRFLOW__CORE__EXECUTION_API_SERVER_URL=f"{api}/execution/",
-        AIRFLOW__DATABASE__SQL_ALCHEMY_CONN=f"sqlite:///{home / 'airflow.db'}",
-        AIRFLOW__API__HOST="127.0.0.1",
-        AIRFLOW__API__PORT=str(api_port),
-        AIRFLOW__API__BASE_URL=api,
-        AIRFLOW__API__WORKERS="1",
-        AIRFLOW__API__SECRET_KEY=secrets.token_hex(16),
-        AIRFLOW__API_AUTH__JWT_SECRET=secrets.token_hex(32),
-        # The default, spelled out: the on_kill test logs in as this admin through the REST API.
-        AIRFLOW__CORE__AUTH_MANAGER="airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager",
-        AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS="admin:admin",
-        # Free ports for the log servers of the scheduler (LocalExecutor) and the triggerer.
-        AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT=str(_free_port()),
-        AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT=str(_free_port()),
-        AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL="2",
-        AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL="10",
-        AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES="1",
-        AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC="2",
-        # A killed triggerer's triggers go to a new one once its heartbeat is this old.
-        AIRFLOW__TRIGGERER__JOB_HEARTBEAT_SEC="1",
-        AIRFLOW__TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD="8",
-        AIRFLOW_CONN_RUNWAY_DEFAULT=json.dumps(
-            {"conn_type": "runway", "host": emulator.base_url, "password": PROCESS_API_KEY}
-        ),
-    )
-    return env
-
-
-_PROXY_VARS = {"http_proxy", "https_proxy", "all_proxy", "no_proxy"}
-
-
-def _api_server_up(port: int) -> bool:
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    try:
-        with opener.open(f"http://127.0.0.1:{port}/api/v2/monitor/health", timeout=5) as response:
-            return response.status == 200
-    except (OSError, urllib.error.URLError):
-        return False
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    selected = str(config.getoption("markexpr") or "")
+    for item in items:
+        for marker, target in OPT_IN_MARKERS.items():
+            if item.get_closest_marker(marker) and marker not in selected:
+                item.add_marker(pytest.mark.skip(reason=f"slow: runs with -m {marker} ({target})"))
 
 
 @pytest.fixture(scope="session")
 def processes_emulator() -> Iterator[EmulatorHandle]:
-    """The emulator in its own process, pinned to PROCESS_API_KEY, with enough concurrency for ten tasks."""
+    """The emulator in its own process, pinned to PROCESS_API_KEY; each test configures its timings."""
     with run_emulator(
         subprocess=True,
         api_key=PROCESS_API_KEY,
@@ -482,63 +61,35 @@ def processes_emulator() -> Iterator[EmulatorHandle]:
 
 @pytest.fixture(scope="session")
 def airflow_stack(processes_emulator: EmulatorHandle) -> Iterator[AirflowStack]:
-    """db migrate, then api-server, scheduler, dag-processor and triggerer as real processes.
-
-    The home is removed after a fully passing session and kept (path printed) otherwise, or
-    always with RUNWAY_PROCESSES_KEEP_HOME=1.
-    """
-    from cryptography.fernet import Fernet
-
-    # Not under pytest's basetemp: concurrent pytest sessions prune each other's old basetemps.
-    home = Path(tempfile.mkdtemp(prefix="runway-processes-airflow-home-"))
-    (home / "dags").mkdir()
-    (home / "process-logs").mkdir()
-    shutil.copy(DAG_FILE, home / "dags" / DAG_FILE.name)
-    port = _free_port()
-    fernet_key = Fernet.generate_key().decode()
-    stack = AirflowStack(
-        home=home,
-        env=_stack_env(home, port, fernet_key, processes_emulator),
-        api_port=port,
-        fernet_key=fernet_key,
-        emulator=processes_emulator,
-    )
-    started = time.monotonic()
-    try:
-        stack.airflow("db", "migrate", timeout=300)
-        stack.start("api-server", "api-server", "--host", "127.0.0.1", "--port", str(port))
-        stack.start("scheduler", "scheduler")
-        stack.start("dag-processor", "dag-processor")
-        stack.start("triggerer", "triggerer")
-        stack.wait_for("the api-server to answer /api/v2/monitor/health", lambda: _api_server_up(port), 180)
-        for job_type in ("SchedulerJob", "TriggererJob", "DagProcessorJob"):
-            stack.wait_for(
-                f"a running {job_type}",
-                lambda job_type=job_type: stack.query(
-                    "SELECT 1 FROM job WHERE job_type = ? AND state = 'running'", job_type
-                ),
-                180,
-            )
-        for dag_id in ("runway_proc_mapped", "runway_proc_blocking", "runway_proc_resubmit"):
-            stack.wait_for_dag(dag_id, timeout=180)
-        print(f"\nAirflow {version('apache-airflow')} stack up in {time.monotonic() - started:.1f} s at {home}")
+    """One SQLite-backed stack shared by the tests of the ``processes`` marker (see stack.py)."""
+    with running_stack(processes_emulator, dag_ids=SHARED_STACK_DAGS) as stack:
         yield stack
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL server of our own (``pgserver`` ships the binaries), on a Unix socket only."""
+    import pgserver
+
+    folder = Path(tempfile.mkdtemp(prefix="runway-processes-pg-"))
+    server = pgserver.get_server(folder, cleanup_mode="delete")
+    try:
+        server.psql("CREATE DATABASE airflow;")
+        # The socket directory goes in the query string: libpq and SQLAlchemy both read it there.
+        yield f"postgresql+psycopg2://postgres:@/airflow?host={folder}"
     finally:
-        strays = stack.stop_all()
-        if stack.failed or strays or os.environ.get("RUNWAY_PROCESSES_KEEP_HOME"):
-            print(f"\nKept AIRFLOW_HOME of the processes tests for inspection: {home}")
-        else:
-            shutil.rmtree(home, ignore_errors=True)
-        if strays:
-            raise AssertionError("processes survived the stack's shutdown (killed now): " + "; ".join(strays))
+        try:
+            server.cleanup()
+        except subprocess.SubprocessError as err:  # the test result stands; say what was left
+            print(f"\nPostgreSQL at {folder} did not stop cleanly: {err}")
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     """On a failed processes test, attach the tails of every Airflow process log."""
     report = yield
-    stack = getattr(item, "funcargs", {}).get("airflow_stack")
-    if report.failed and isinstance(stack, AirflowStack):
-        stack.failed = True
-        report.sections.append(("Airflow process logs (tails)", stack.tails()))
+    for value in getattr(item, "funcargs", {}).values():
+        if report.failed and isinstance(value, AirflowStack):
+            value.failed = True
+            report.sections.append(("Airflow process logs (tails)", value.tails()))
     return report

@@ -14,30 +14,22 @@ so that its secrets scan also covers the logs written here.
 
 from __future__ import annotations
 
-import json
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.processes.conftest import AIRFLOW_VERSION, AirflowStack
+from tests.processes.emulated_api import deletes_of, finish_runway_task
+from tests.processes.stack import AirflowStack, needs_trigger_on_kill
 
-pytestmark = [
-    pytest.mark.processes,
-    pytest.mark.skipif(
-        AIRFLOW_VERSION < (3, 3),
-        reason=(
-            f"Airflow {'.'.join(map(str, AIRFLOW_VERSION))}: BaseTrigger.on_kill() exists from Airflow 3.3; "
-            "older triggerers cancel a trigger without calling it, so a user kill cannot cancel the Runway task"
-        ),
-    ),
-]
+pytestmark = [pytest.mark.processes, needs_trigger_on_kill]
 
 DAG_ID = "runway_proc_user_kill"
 SENSORS = 4  # map indexes 0-2 are acted on, 3 is left alone
 CONTROL = 3
-GENERATION_SECONDS = 60.0  # every Runway task would run this long unless cancelled
+# Every Runway task runs this long unless cancelled or finished by the test: through all sensors
+# deferring and the three user actions.
+GENERATION_SECONDS = 60.0
 CANCEL_WAIT = 30.0  # bound from the API call to the emulator seeing the DELETE
 ON_KILL_LOG = "Trigger cancelled by user action, invoking on_kill"
 
@@ -47,30 +39,17 @@ def _ti_path(run_id: str, map_index: int) -> str:
 
 
 def _runway_ids(stack: AirflowStack, run_id: str) -> dict[int, str]:
-    rows = stack.query(
-        "SELECT map_index, value FROM xcom WHERE dag_id = ? AND run_id = ? AND task_id = 'submit' "
-        "AND key = 'return_value'",
-        DAG_ID,
-        run_id,
-    )
-    return {int(map_index): str(json.loads(value)) for map_index, value in rows}
-
-
-def _delete_statuses(emulator: Any, runway_id: str) -> list[int]:
-    return [r["status"] for r in emulator.requests() if r["method"] == "DELETE" and runway_id in r["path"]]
+    return {index: str(value) for index, value in stack.db.xcom_values(DAG_ID, run_id, "submit").items()}
 
 
 def _trigger_logs(stack: AirflowStack, run_id: str, map_index: int) -> str:
-    folder = stack.home / "logs" / f"dag_id={DAG_ID}" / f"run_id={run_id}" / "task_id=wait" / f"map_index={map_index}"
-    paths: list[Path] = sorted(folder.glob("*.log*")) if folder.is_dir() else []
-    return "\n".join(p.read_text(errors="replace") for p in paths if ".trigger." in p.name)
+    return "\n".join(stack.trigger_logs(DAG_ID, run_id, "wait", map_index).values())
 
 
 def test_user_kill_of_a_deferred_sensor_cancels_only_its_runway_task(airflow_stack: AirflowStack) -> None:
     stack, emulator = airflow_stack, airflow_stack.emulator
     emulator.reset()
     emulator.configure(generation_seconds=GENERATION_SECONDS, max_concurrency=32)
-    token = stack.api_token()
     run_id = stack.trigger(DAG_ID, "user_kill")
 
     def every_sensor_deferred_and_polled() -> dict[int, str] | None:
@@ -91,10 +70,10 @@ def test_user_kill_of_a_deferred_sensor_cancels_only_its_runway_task(airflow_sta
     # The API really checks who asks: without the token nothing changes.
     status, answer = stack.api("PATCH", _ti_path(run_id, 0), {"new_state": "failed"})
     assert status == 401, (status, answer)
-    assert stack.task_instances(DAG_ID, run_id, "wait")[0]["state"] == "deferred"
+    assert stack.db.task_instances(DAG_ID, run_id, "wait")[0]["state"] == "deferred"
 
     def mark(map_index: int, state: str) -> tuple[int, Any]:
-        return stack.api("PATCH", _ti_path(run_id, map_index), {"new_state": state}, token=token)
+        return stack.api("PATCH", _ti_path(run_id, map_index), {"new_state": state}, authorized=True)
 
     def clear(map_index: int) -> tuple[int, Any]:
         body = {
@@ -104,7 +83,7 @@ def test_user_kill_of_a_deferred_sensor_cancels_only_its_runway_task(airflow_sta
             "only_failed": False,
             "reset_dag_runs": False,
         }
-        return stack.api("POST", f"/api/v2/dags/{DAG_ID}/clearTaskInstances", body, token=token)
+        return stack.api("POST", f"/api/v2/dags/{DAG_ID}/clearTaskInstances", body, authorized=True)
 
     actions = [
         (0, "mark failed", lambda: mark(0, "failed"), "failed"),
@@ -137,7 +116,7 @@ def test_user_kill_of_a_deferred_sensor_cancels_only_its_runway_task(airflow_sta
         assert stats["tasks"][runway_id]["cancel_source"] == "api"
         for other in range(map_index + 1, SENSORS):
             assert stats["tasks"][runway_ids[other]]["status"] == "RUNNING", (label, other, stats["tasks"])
-        assert stack.task_instances(DAG_ID, run_id, "wait")[CONTROL]["state"] == "deferred"
+        assert stack.db.task_instances(DAG_ID, run_id, "wait")[CONTROL]["state"] == "deferred"
 
     # The untouched sensor's trigger keeps polling its task after all three kills ...
     last_kill = time.time()
@@ -147,9 +126,10 @@ def test_user_kill_of_a_deferred_sensor_cancels_only_its_runway_task(airflow_sta
         lambda: sum(1 for t in emulator.stats()["polls"]["by_task"][control_id]["times"] if t > last_kill) >= 3,
         30,
     )
-    # ... and its Runway task runs to the end: the DAG run finishes once it has.
-    state = stack.wait_for_run(DAG_ID, run_id, timeout=GENERATION_SECONDS + 120)
-    sensors = {ti["map_index"]: ti for ti in stack.task_instances(DAG_ID, run_id, "wait")}
+    # ... and sees its Runway task succeed: the DAG run finishes once it has.
+    finish_runway_task(emulator, control_id, timeout=GENERATION_SECONDS + 60)
+    state = stack.wait_for_run(DAG_ID, run_id, timeout=120)
+    sensors = {ti["map_index"]: ti for ti in stack.db.task_instances(DAG_ID, run_id, "wait")}
     assert state == "failed", sensors  # map index 0 was marked failed
     assert (sensors[0]["state"], sensors[0]["try_number"]) == ("failed", 1)
     assert (sensors[1]["state"], sensors[1]["try_number"]) == ("success", 1)
@@ -162,10 +142,10 @@ def test_user_kill_of_a_deferred_sensor_cancels_only_its_runway_task(airflow_sta
     assert [c["task_id"] for c in stats["cancels"]["items"]] == cancelled
     assert stats["tasks"][control_id]["status"] == "SUCCEEDED"
     assert stats["tasks"][control_id]["cancel_source"] is None
-    assert _delete_statuses(emulator, control_id) == []
+    assert deletes_of(emulator, control_id) == []
     for map_index in range(3):
         # One accepted DELETE per killed task (the cleared sensor's re-run may add a refused one).
-        assert _delete_statuses(emulator, runway_ids[map_index]).count(204) == 1, map_index
+        assert deletes_of(emulator, runway_ids[map_index]).count(204) == 1, map_index
     # The DELETE came from the trigger's on_kill in the triggerer, not from a worker.
     for map_index in range(3):
         logs = _trigger_logs(stack, run_id, map_index)

@@ -6,7 +6,6 @@ so that it sees everything the earlier runs wrote.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import time
@@ -15,28 +14,26 @@ from typing import Any
 
 import pytest
 
-from tests.processes.conftest import HAS_TASK_STATE_STORE, PROCESS_API_KEY, TERMINAL, AirflowStack
+from airflow_provider_runway.tasks import TERMINAL_STATUSES as TERMINAL
+from tests.processes.emulated_api import ThrottledQueue, finish_runway_task, polls_between
+from tests.processes.stack import HAS_TASK_STATE_STORE, PROCESS_API_KEY, AirflowStack
 
 pytestmark = pytest.mark.processes
 
 MAPPED = 10
 
 
-def _polls_between(stats: dict[str, Any], task_id: str, start: float, end: float = float("inf")) -> int:
-    times = stats["polls"]["by_task"].get(task_id, {}).get("times", [])
-    return sum(1 for t in times if start <= t < end)
-
-
 def test_triggerer_sigkill_while_every_sensor_is_deferred(airflow_stack: AirflowStack) -> None:
     stack, emulator = airflow_stack, airflow_stack.emulator
     emulator.reset()
+    # Long enough for every sensor to defer, the kill and the restart; the test then finishes the tasks.
     emulator.configure(generation_seconds=25.0, max_concurrency=32)
     dag_id = "runway_proc_mapped"
     run_id = stack.trigger(dag_id, "triggerer_kill")
 
     def every_sensor_deferred_and_polled() -> dict[str, Any] | None:
         seen = stack.sensors_deferred_and_polled(dag_id, run_id, MAPPED)
-        triggers = stack.trigger_rows() if seen is not None else []
+        triggers = stack.db.trigger_rows() if seen is not None else []
         if seen is None or len(triggers) != MAPPED:
             return None
         return {**seen, "triggers": triggers}
@@ -49,15 +46,22 @@ def test_triggerer_sigkill_while_every_sensor_is_deferred(airflow_stack: Airflow
     assert len(before) == MAPPED and not set(before.values()) & TERMINAL, f"finished before the kill: {before}"
 
     killed_at = stack.kill("triggerer")  # SIGKILL to the triggerer's process group (its runner child too)
-    states = {ti["state"] for ti in stack.task_instances(dag_id, run_id, "wait")}
+    states = {ti["state"] for ti in stack.db.task_instances(dag_id, run_id, "wait")}
     assert states == {"deferred"}, states
     time.sleep(3)  # a quiet gap: nothing may poll while no triggerer runs
     restarted_at = time.time()
     stack.start("triggerer", "triggerer")
+    stack.wait_for(
+        "the new triggerer to poll every Runway task",
+        lambda: all(polls_between(emulator.stats(), t, restarted_at) for t in before),
+        120,
+    )
+    for task_id in before:
+        finish_runway_task(emulator, task_id)
 
     state = stack.wait_for_run(dag_id, run_id, timeout=240)
-    sensors = stack.task_instances(dag_id, run_id, "wait")
-    submits = stack.task_instances(dag_id, run_id, "submit")
+    sensors = stack.db.task_instances(dag_id, run_id, "wait")
+    submits = stack.db.task_instances(dag_id, run_id, "submit")
     assert state == "success", f"{sensors}\n{stack.tails()}"
     assert [ti["state"] for ti in submits] == ["success"] * MAPPED
     assert [ti["state"] for ti in sensors] == ["success"] * MAPPED
@@ -73,18 +77,18 @@ def test_triggerer_sigkill_while_every_sensor_is_deferred(airflow_stack: Airflow
     assert len(images) == MAPPED
     resumed = {}
     for task_id, task in stats["tasks"].items():
-        assert _polls_between(stats, task_id, 0, killed_at) >= 1
+        assert polls_between(stats, task_id, 0, killed_at) >= 1
         # The old triggerer (and its trigger-runner child) is really gone ...
-        assert _polls_between(stats, task_id, killed_at + 1.5, restarted_at) == 0, task_id
+        assert polls_between(stats, task_id, killed_at + 1.5, restarted_at) == 0, task_id
         # ... and the new one picked every trigger up and polled it to the end.
-        resumed[task_id] = _polls_between(stats, task_id, restarted_at)
+        resumed[task_id] = polls_between(stats, task_id, restarted_at)
         assert resumed[task_id] >= 1, (task_id, stats["polls"]["by_task"][task_id])
         assert task["finished_at"] > killed_at
     finished_after_restart = sum(1 for t in stats["tasks"].values() if t["finished_at"] > restarted_at)
     first_resumed = min(min(x for x in s["times"] if x >= restarted_at) for s in stats["polls"]["by_task"].values())
     print(
         f"\ntriggerer kill: {MAPPED} mapped tasks, creates={stats['creates']['count']}, "
-        f"polls before kill={sum(_polls_between(stats, t, 0, killed_at) for t in stats['tasks'])}, "
+        f"polls before kill={sum(polls_between(stats, t, 0, killed_at) for t in stats['tasks'])}, "
         f"polls after restart={sum(resumed.values())} (min per task {min(resumed.values())}), "
         f"Runway tasks finishing after the restart={finished_after_restart}, "
         f"gap kill->first resumed poll={first_resumed - killed_at:.1f} s, "
@@ -96,31 +100,38 @@ def test_triggerer_sigkill_while_every_sensor_is_deferred(airflow_stack: Airflow
 def test_worker_sigkill_after_submit_reconnects_on_retry(airflow_stack: AirflowStack) -> None:
     stack, emulator = airflow_stack, airflow_stack.emulator
     emulator.reset()
-    emulator.configure(generation_seconds=20.0)
+    queue = ThrottledQueue(emulator, PROCESS_API_KEY)  # the task waits THROTTLED until released
     dag_id, task_id = "runway_proc_blocking", "submit_and_wait"
     run_id = stack.trigger(dag_id, "worker_kill")
 
     def created_stored_and_polled() -> str | None:
         stats = emulator.stats()
-        if stats["creates"]["count"] != 1:
+        if stats["creates"]["count"] != 2:  # the slot holder and the operator's task
             return None
-        runway_id = stats["creates"]["items"][0]["task_id"]
+        runway_id = stats["creates"]["items"][1]["task_id"]
         if stats["tasks"][runway_id]["polls"] < 1:
             return None  # the worker polls only after it has stored the id
         return runway_id
 
     runway_id = stack.wait_for("the worker to create and start polling a Runway task", created_stored_and_polled, 180)
-    assert stack.stored_runway_task_id(dag_id, run_id, task_id) == runway_id
-    [ti] = stack.task_instances(dag_id, run_id, task_id)
+    assert stack.db.stored_runway_task_id(dag_id, run_id, task_id) == runway_id
+    [ti] = stack.db.task_instances(dag_id, run_id, task_id)
     assert (ti["state"], ti["try_number"]) == ("running", 1), ti
     runner, chain = stack.wait_for("the task runner process", lambda: _find_runner(stack, ti["id"]), 30, interval=0.25)
     print("\nworker kill: process chain (task runner first):\n  " + "\n  ".join(chain))
     os.kill(runner.pid, signal.SIGKILL)
     killed_at = time.time()
     assert emulator.stats()["tasks"][runway_id]["status"] not in TERMINAL
+    stack.wait_for(
+        "the retry to poll the Runway task again",
+        lambda: polls_between(emulator.stats(), runway_id, killed_at + 0.5),
+        120,
+    )
+    queue.release()
+    finish_runway_task(emulator, runway_id)
 
     def ti_finished() -> dict[str, Any] | None:
-        [current] = stack.task_instances(dag_id, run_id, task_id)
+        [current] = stack.db.task_instances(dag_id, run_id, task_id)
         return current if current["state"] in ("success", "failed") else None
 
     final = stack.wait_for("the retried task to finish", ti_finished, 180, interval=1.0)
@@ -131,24 +142,19 @@ def test_worker_sigkill_after_submit_reconnects_on_retry(airflow_stack: AirflowS
     second_try = stack.task_log(dag_id, run_id, task_id, attempt=2)
     assert f"Reconnecting to Runway task {runway_id}" in second_try, second_try[-3000:]
     stats = emulator.stats()
-    assert stats["creates"]["count"] == 1, stats["creates"]  # exactly one paid create for one task
-    assert stats["creates"]["attempts"] == 1
+    # Exactly one paid create for one task (besides the test's own slot holder).
+    assert [c["task_id"] for c in stats["creates"]["items"]] == [queue.slot_holder, runway_id], stats["creates"]
+    assert stats["creates"]["attempts"] == 2
     assert stats["tasks"][runway_id]["status"] == "SUCCEEDED"
     assert stats["cancels"]["count"] == 0, stats["cancels"]
-    assert _polls_between(stats, runway_id, killed_at) >= 1
+    assert polls_between(stats, runway_id, killed_at) >= 1
     # The final task reached XCom and the retry bookkeeping is gone once the task succeeded.
-    [(xcom,)] = stack.query(
-        "SELECT value FROM xcom WHERE dag_id = ? AND run_id = ? AND task_id = ? AND key = 'runway_task'",
-        dag_id,
-        run_id,
-        task_id,
-    )
-    assert json.loads(xcom)["status"] == "SUCCEEDED"
-    assert stack.stored_runway_task_id(dag_id, run_id, task_id) is None
+    assert stack.db.xcom_values(dag_id, run_id, task_id, key="runway_task")[-1]["status"] == "SUCCEEDED"
+    assert stack.db.stored_runway_task_id(dag_id, run_id, task_id) is None
     mechanism = "task_state_store" if HAS_TASK_STATE_STORE else "Variable"
     print(
-        f"worker kill: creates={stats['creates']['count']}, "
-        f"polls after kill={_polls_between(stats, runway_id, killed_at)}, store={mechanism}"
+        f"worker kill: creates for the task={stats['creates']['count'] - 1}, "
+        f"polls after kill={polls_between(stats, runway_id, killed_at)}, store={mechanism}"
     )
 
 
@@ -169,7 +175,7 @@ def test_retry_after_a_cancelled_runway_task_submits_again(airflow_stack: Airflo
     run_id = stack.trigger(dag_id, "resubmit")
 
     assert stack.wait_for_run(dag_id, run_id, timeout=180) == "success"
-    [ti] = stack.task_instances(dag_id, run_id, task_id)
+    [ti] = stack.db.task_instances(dag_id, run_id, task_id)
     assert (ti["state"], ti["try_number"]) == ("success", 2), ti
     stats = emulator.stats()
     assert stats["creates"]["count"] == 2, stats["creates"]
@@ -181,13 +187,7 @@ def test_retry_after_a_cancelled_runway_task_submits_again(airflow_stack: Airflo
     second_try = stack.task_log(dag_id, run_id, task_id, attempt=2)
     assert f"The earlier try's Runway task {first} ended CANCELLED; submitting a new one" in second_try
     assert "Reconnecting" not in second_try
-    [(xcom,)] = stack.query(
-        "SELECT value FROM xcom WHERE dag_id = ? AND run_id = ? AND task_id = ? AND key = 'return_value'",
-        dag_id,
-        run_id,
-        task_id,
-    )
-    assert json.loads(xcom) == second
+    assert stack.db.xcom_values(dag_id, run_id, task_id) == {-1: second}
 
 
 def _occurrences(data: bytes) -> int:
@@ -215,15 +215,17 @@ def test_api_key_never_stored_anywhere(airflow_stack: AirflowStack) -> None:
     leaked = {name: count for name, count in files.items() if count}
 
     def column(sql: str) -> list[Any]:
-        return [row[0] for row in stack.query(sql)]
+        return [row[0] for row in stack.db.query(sql)]
 
     tables = {
         "xcom": column("SELECT value FROM xcom"),
         "rendered_task_instance_fields": column("SELECT rendered_fields FROM rendered_task_instance_fields"),
-        "trigger": [stack.decrypt(row["kwargs"]) for row in stack.trigger_rows()],
-        "trigger (captured while deferred)": [stack.decrypt(row["kwargs"]) for row in stack.trigger_snapshots],
+        "trigger": [stack.db.decrypt(row["kwargs"]) for row in stack.db.trigger_rows()],
+        "trigger (captured while deferred)": [stack.db.decrypt(row["kwargs"]) for row in stack.trigger_snapshots],
         "task_instance.next_kwargs": column("SELECT next_kwargs FROM task_instance"),
-        "variable": [stack.decrypt(v) if e else v for v, e in stack.query("SELECT val, is_encrypted FROM variable")],
+        "variable": [
+            stack.db.decrypt(v) if e else v for v, e in stack.db.query("SELECT val, is_encrypted FROM variable")
+        ],
     }
     if HAS_TASK_STATE_STORE:
         tables["task_state_store"] = column("SELECT value FROM task_state_store")
