@@ -10,7 +10,10 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
+
+from airflow_provider_runway.records import CREATED
 
 if TYPE_CHECKING:
     from airflow_provider_runway.credits import CreditEstimate
@@ -126,22 +129,48 @@ def usage_credits(usage: Mapping[str, Any], models: Sequence[str] | None = None)
     return total
 
 
-def summary_credits(estimated: float, created: int, items: int, used: float | None) -> dict[str, Any]:
-    """The summary's credits: Runway's usage figure when there is one, else the estimate, labelled.
+def describe_credits(record: Mapping[str, Any]) -> str:
+    """One line on a checked batch: its estimate, and the balance when the flavor has one."""
+    line = f"Estimated cost of the batch: {record['estimated_total']:g} credits"
+    unknown = sum(1 for credits in record.get("item_credits") or [] if credits is None)
+    if unknown:
+        line += f" ({unknown} item(s) of unknown price not included)"
+    if record.get("balance") is not None:
+        line += f"; the organization's credit balance is {record['balance']:g}"
+    return line
 
-    The estimate is scaled to the items that were created (skipped ones cost nothing).
+
+def usage_window(today: date, days: int = 2) -> tuple[str, str]:
+    """The ``startDate``/``beforeDate`` (UTC days) a batch reads usage over: its first day and the next,
+    as a run may cross midnight."""
+    return today.isoformat(), (today + timedelta(days=days)).isoformat()
+
+
+def summary_credits(
+    item_credits: Sequence[float | None], outcomes: Sequence[str], used: float | None
+) -> dict[str, Any]:
+    """The summary's credits: Runway's usage when there is a figure, else the estimate, labelled as such.
+
+    ``item_credits[i]`` is item ``i``'s estimate and ``outcomes[i]`` what became of it; only
+    created items are counted (skipped and failed ones cost nothing, or nothing known).
     """
-    share = estimated * created / items if items else 0.0
+    created = [index for index, kind in enumerate(outcomes) if kind == CREATED]
+    known = [item_credits[i] for i in created if i < len(item_credits) and item_credits[i] is not None]
+    estimated = round(sum(float(c) for c in known if c is not None), 3)
+    unknown = len(created) - len(known)
+    note = f"; {unknown} created item(s) of unknown price not included" if unknown else ""
     if used is not None:
         return {
             "credits_used": round(used, 3),
             "credits_source": "usage",
-            "credits_note": "Runway's /v1/organization/usage for the batch's days and models (all tasks on them)",
-            "credits_estimated": round(share, 3),
+            "credits_note": "Runway's /v1/organization/usage over the batch's days and models, end minus start "
+            f"(counts any other task on those models meanwhile; usage may lag){note}",
+            "credits_estimated": estimated,
         }
     return {
-        "credits_used": round(share, 3),
+        "credits_used": estimated,
         "credits_source": "estimate",
-        "credits_note": "estimated from the catalog's prices (no usage figure available)",
-        "credits_estimated": round(share, 3),
+        "credits_note": "estimated from the catalog's prices: no usage figure available "
+        f"(CometAPI, or usage unreadable){note}",
+        "credits_estimated": estimated,
     }
