@@ -23,7 +23,7 @@ def as_reference_items(value: Any) -> Any:
     """``reference_images`` as the API takes them: a path or URL (or a list of them) becomes
     ``[{"uri": ...}]``; ``{"uri", "tag"}`` items stay as given; anything else is left for validation."""
     if isinstance(value, str):
-        return [{"uri": value}]
+        return [{"uri": value}] if value.strip() else None  # an empty template: none given
     if isinstance(value, list):
         return [{"uri": item} if isinstance(item, str) else item for item in value]
     return value
