@@ -24,19 +24,33 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_runway.catalog import load_catalog, media_fields
+from airflow_provider_runway.catalog import media_fields
 from airflow_provider_runway.errors import InvalidRequestError
 from airflow_provider_runway.inputs import ResolvedMedia, resolve_body_media, sniff_type
-from airflow_provider_runway.locations import as_url, describe, is_folder, is_local, parent, storage_path
+from airflow_provider_runway.locations import describe, is_folder, is_local, parent, storage_path
 from airflow_provider_runway.models import validate_body
+from airflow_provider_runway.outcomes import (
+    INVALID_INPUT,
+    STORE_FAILED,
+    XCOM_OUTPUT_KEY,
+    XCOM_REQUEST_KEY,
+    XCOM_VIDEO_KEY,
+    emit_asset_events,
+    find_request,
+    lineage_of,
+    map_index_of,
+    now_utc,
+    output_kind,
+    push_outcome,
+    push_xcom,
+    record_failure,
+    record_wait_failure,
+)
 from airflow_provider_runway.records import (
     CREATED,
-    FAILED,
-    IMAGE_TO_VIDEO,
     SKIPPED,
     VIDEO,
     check_output_path,
@@ -44,7 +58,6 @@ from airflow_provider_runway.records import (
     idempotency_key,
     is_done,
     mp4_seconds,
-    outcome,
     output_location,
     output_suffix,
     sidecar,
@@ -52,56 +65,24 @@ from airflow_provider_runway.records import (
     stored_at,
     stored_outcome,
 )
-from airflow_provider_runway.waiting import SUCCESS
 
 if TYPE_CHECKING:
     from airflow_provider_runway.models import ValidatedBody
 
-XCOM_REQUEST_KEY = "runway_request"
-XCOM_VIDEO_KEY = "runway_video"
-XCOM_OUTPUT_KEY = "runway_output"
-STORE_FAILED = "STORE_FAILED"
-INVALID_INPUT = "INVALID_INPUT"
+# Re-exported: callers of the storing side find the XCom keys and the wait's outcome here too.
+__all__ = [
+    "XCOM_OUTPUT_KEY",
+    "XCOM_REQUEST_KEY",
+    "XCOM_VIDEO_KEY",
+    "PreparedRequest",
+    "check_output_writable",
+    "prepare_request",
+    "record_wait_failure",
+    "store_output",
+    "store_video",
+]
 _CHUNK = 1 << 20
 _SNIFF_BYTES = 32
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def _ti(context: Mapping[str, Any]) -> Any:
-    return context.get("ti") if isinstance(context, Mapping) else None
-
-
-def _push(context: Mapping[str, Any], key: str, value: Any) -> None:
-    ti = _ti(context)
-    if ti is not None:
-        ti.xcom_push(key=key, value=value)
-
-
-def output_kind(endpoint: str | None) -> str | None:
-    """What the endpoint makes (video, image, audio) per the catalog; None when it is not catalogued."""
-    spec = load_catalog().endpoint(endpoint or IMAGE_TO_VIDEO)
-    return spec.output if spec is not None else None
-
-
-def push_outcome(context: Mapping[str, Any], record: Mapping[str, Any], kind: str | None) -> None:
-    """The outcome under ``runway_output``, and under ``runway_video`` too when it is (or would be) a video."""
-    _push(context, XCOM_OUTPUT_KEY, dict(record))
-    if kind in (VIDEO, None):
-        _push(context, XCOM_VIDEO_KEY, dict(record))
-
-
-def _map_index(context: Mapping[str, Any]) -> int | None:
-    index = getattr(_ti(context), "map_index", None)
-    return index if isinstance(index, int) and index >= 0 else None
-
-
-def _lineage(context: Mapping[str, Any]) -> dict[str, Any]:
-    ti = _ti(context)
-    names = ("dag_id", "run_id", "task_id", "map_index")
-    return {name: getattr(ti, name, None) for name in names} if ti is not None else {}
 
 
 # -- before the paid call ------------------------------------------------------------------------
@@ -169,16 +150,7 @@ class PreparedRequest:
 
     def remember(self, context: Mapping[str, Any], runway_task_id: str) -> None:
         """Keep what the sidecar needs (across deferral, and for a downstream sensor) in XCom."""
-        _push(context, XCOM_REQUEST_KEY, {**self.request, "runway_task_id": runway_task_id})
-
-
-def record_failure(
-    op: Any, context: Mapping[str, Any], code: str, message: str, *, endpoint: str | None, **fields: Any
-) -> None:
-    """A task that made nothing: its outcome (failure code, message) for summaries, when it stores outputs."""
-    if op.output_path:
-        record = outcome(FAILED, failure_code=code, message=message, map_index=_map_index(context), **fields)
-        push_outcome(context, record, output_kind(endpoint))
+        push_xcom(context, XCOM_REQUEST_KEY, {**self.request, "runway_task_id": runway_task_id})
 
 
 def prepare_request(op: Any, context: Mapping[str, Any], hook: Any) -> PreparedRequest:
@@ -250,7 +222,7 @@ def _already_stored(op: Any, context: Mapping[str, Any], prepared: PreparedReque
     if meta is None:
         return False
     prepared.done = str(meta.get("runway_task_id"))
-    record = stored_outcome(SKIPPED, meta, sidecar_at, _map_index(context))
+    record = stored_outcome(SKIPPED, meta, sidecar_at, map_index_of(context))
     op.log.info(
         "Skipped, already done: %s (Runway task %s) is stored with its sidecar for these inputs; no paid call made",
         stored_at(meta),
@@ -262,37 +234,6 @@ def _already_stored(op: Any, context: Mapping[str, Any], prepared: PreparedReque
 
 
 # -- after the wait ------------------------------------------------------------------------------
-
-
-def find_request(op: Any, context: Mapping[str, Any], runway_task_id: str | None) -> dict[str, Any]:
-    """What the submitting operator remembered about this Runway task (this task or upstream)."""
-    ti = _ti(context)
-    if ti is None or not runway_task_id:
-        return {}
-    task_ids = [op.task_id, *sorted(getattr(op, "upstream_task_ids", ()) or ())]
-    try:
-        values = ti.xcom_pull(task_ids=task_ids, key=XCOM_REQUEST_KEY, map_indexes=getattr(ti, "map_index", -1))
-    except Exception as err:  # the sidecar loses request details, the video is still stored
-        op.log.warning("Could not read the request details of Runway task %s: %s", runway_task_id, err)
-        return {}
-    values = values if isinstance(values, list) else [values]
-    return next((v for v in values if isinstance(v, dict) and v.get("runway_task_id") == runway_task_id), {})
-
-
-def record_wait_failure(op: Any, context: Mapping[str, Any], event: Mapping[str, Any]) -> None:
-    """A wait that did not succeed: note its outcome (failure code, message) for summaries."""
-    if not op.output_path or event.get("status") == SUCCESS:
-        return
-    task = event.get("task") or {}
-    runway_task_id = event.get("runway_task_id")
-    request = find_request(op, context, runway_task_id)
-    sources = request.get("sources") or [{}]
-    code = task.get("failureCode") or str(event.get("status") or "error").upper()
-    message = str(event.get("message") or "")
-    image = sources[0].get("location")
-    record_failure(
-        op, context, code, message, endpoint=request.get("endpoint"), image=image, runway_task_id=runway_task_id
-    )
 
 
 def _download(hook: Any, url: str, target: str, runway_task_id: str) -> int:
@@ -360,7 +301,7 @@ def store_output(op: Any, context: Mapping[str, Any], task: Mapping[str, Any]) -
     output = check_output_path(op.output_path)
     key = request.get("idempotency_key")
     target = output_location(output, key, runway_task_id, output_suffix(kind, None))
-    finished_at = _now()
+    finished_at = now_utc()
     staging_dir = parent(target) if is_local(target) else None
     started = time.monotonic()
     try:
@@ -386,7 +327,7 @@ def store_output(op: Any, context: Mapping[str, Any], task: Mapping[str, Any]) -
             sha256=sha256,
             seconds=seconds,
             finished_at=finished_at,
-            lineage=_lineage(context),
+            lineage=lineage_of(context),
         )
         sidecar_at = sidecar_location(target)
         _write_json(sidecar_at, op.output_conn_id, meta)
@@ -407,7 +348,7 @@ def store_output(op: Any, context: Mapping[str, Any], task: Mapping[str, Any]) -
             op, context, STORE_FAILED, message, endpoint=endpoint, image=image, runway_task_id=runway_task_id
         )
         raise AirflowException(f"Storing the {kind} of Runway task {runway_task_id} at {target} failed: {err}") from err
-    record = stored_outcome(CREATED, meta, sidecar_at, _map_index(context))
+    record = stored_outcome(CREATED, meta, sidecar_at, map_index_of(context))
     op.log.info(
         "Stored the %s of Runway task %s at %s (%d bytes%s) in %.1f s; sidecar %s",
         kind,
@@ -424,19 +365,3 @@ def store_output(op: Any, context: Mapping[str, Any], task: Mapping[str, Any]) -
 
 
 store_video = store_output  # the name it had while only videos were stored
-
-
-def emit_asset_events(op: Any, context: Mapping[str, Any], record: Mapping[str, Any], meta: Mapping[str, Any]) -> None:
-    """Put the output's metadata on the task's outlet events (an alias gets one asset per output)."""
-    events = context.get("outlet_events") if isinstance(context, Mapping) else None
-    outlets = list(getattr(op, "outlets", None) or [])
-    if events is None or not outlets:
-        return
-    from airflow.sdk import Asset, AssetAlias
-
-    extra = {**{k: v for k, v in meta.items() if k not in ("sources", "airflow")}, "outcome": record.get("outcome")}
-    for outlet in outlets:
-        if isinstance(outlet, AssetAlias):
-            events[outlet].add(Asset(uri=as_url(str(record.get("output") or record.get("video")))), extra=extra)
-        elif isinstance(outlet, Asset):
-            events[outlet].extra.update(extra)
