@@ -8,14 +8,21 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON_PREFERENCE := only-system
 LOWEST_ENV := .venv-airflow-3.1
 PYTEST_ARGS ?=
+# Both cores for the tests that share nothing; real Airflow process tests run on their own after.
+PARALLEL ?= -n 2
+# What depends on the Airflow version (pure modules and the emulator do not).
+VERSIONED_TESTS := tests/unit tests/integration tests/faults tests/storage
 TRIGGERER_SCALE_ARGS ?=
 
-.PHONY: demo test lint typecheck test-newest test-lowest test-processes bench sync sync-lowest clean
+.PHONY: demo test check lint typecheck test-newest test-lowest test-processes bench sync sync-lowest clean
 
 demo: sync  ## Run the example DAG end to end (local emulator unless runway_default is configured)
 	.venv/bin/python scripts/demo.py
 
 test: lint typecheck test-newest test-lowest  ## Lint, type-check, then the suite on Airflow 3.3 and 3.1
+
+check: lint typecheck  ## The edit loop: lint, types, unit and in-process integration tests on Airflow 3.3
+	.venv/bin/python -m pytest $(PARALLEL) -m "not processes and not slow" $(PYTEST_ARGS)
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools && .tools/bin/python -m pip install --quiet uv
@@ -35,10 +42,12 @@ typecheck: sync
 	.venv/bin/mypy
 
 test-newest: sync
-	.venv/bin/python -m pytest $(PYTEST_ARGS)
+	.venv/bin/python -m pytest $(PARALLEL) -m "not processes" $(PYTEST_ARGS)
+	.venv/bin/python -m pytest -m processes tests/processes $(PYTEST_ARGS)
 
 test-lowest: sync-lowest
-	$(LOWEST_ENV)/bin/python -m pytest $(PYTEST_ARGS)
+	$(LOWEST_ENV)/bin/python -m pytest $(PARALLEL) -m "not processes" $(VERSIONED_TESTS) $(PYTEST_ARGS)
+	$(LOWEST_ENV)/bin/python -m pytest -m processes tests/processes $(PYTEST_ARGS)
 
 test-processes: sync  ## Only the tests that start real scheduler/triggerer processes
 	.venv/bin/python -m pytest -m processes $(PYTEST_ARGS)

@@ -133,7 +133,7 @@ def plan(task: Task, index: int = 0) -> RenderPlan:
         kind=kind,
         image=inputs.picture,
         label=task.id if index == 0 else f"{task.id}_{index}",
-        ratio=_ratio(task.body, fields.get("ratio"), picture),
+        ratio=_ratio(task.body, fields.get("ratio"), picture) if kind in (MP4, PNG) else DEFAULT_RATIO,
         duration_s=duration,
         caption=PLACEHOLDER_CAPTION if inputs.placeholder else None,
         longest_side=longest,

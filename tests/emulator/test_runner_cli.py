@@ -123,6 +123,7 @@ def test_pytest_plugin_is_opt_in() -> None:
     assert not any(value.startswith("airflow_provider_runway") for value in plugins), plugins
 
 
+@pytest.mark.slow
 def test_pytest_plugin_opt_in_with_p(tmp_path: Path) -> None:
     (tmp_path / "test_user.py").write_text(
         "def test_uses_fixture(runway_connection):\n"

@@ -32,6 +32,7 @@ def _airflow_schema(name: str) -> dict[str, Any]:
     return schema
 
 
+@pytest.mark.slow
 def test_providers_list_and_hooks_show_the_provider() -> None:
     listed = airflow("providers", "list", "-o", "json")
     assert listed.returncode == 0, listed.stderr[-2000:]
@@ -83,6 +84,7 @@ print(json.dumps(meta.model_dump(mode="json")))
 """
 
 
+@pytest.mark.slow
 def test_the_ui_endpoint_serves_the_form_on_this_airflow() -> None:
     """What Airflow's `/ui/connections/hook_meta` sends the browser (3.1: hook classmethods, 3.3: provider info)."""
     run = subprocess.run([sys.executable, "-c", _UI_METADATA], capture_output=True, text=True, timeout=180)
@@ -104,6 +106,7 @@ def test_the_ui_endpoint_serves_the_form_on_this_airflow() -> None:
     assert all(field["description"] for field in extra.values())
 
 
+@pytest.mark.slow
 def test_airflow_connections_test_calls_the_api(runway_emulator: Any) -> None:
     runway_emulator.configure(api_key=TEST_API_KEY)
     good = json.dumps({"conn_type": "runway", "host": runway_emulator.base_url, "password": TEST_API_KEY})

@@ -78,6 +78,7 @@ def creates(emulator: Any) -> int:
     return int(emulator.stats()["creates"]["count"])
 
 
+@pytest.mark.slow
 def test_operator_and_sensor_store_videos_and_a_rerun_skips_the_paid_create(
     s3_server: S3Server, runway_emulator: Any, airflow_db: str, tmp_path: Path
 ) -> None:
@@ -149,6 +150,7 @@ def test_operator_and_sensor_store_videos_and_a_rerun_skips_the_paid_create(
 BATCH_DAG = ROOT / "dags" / "runway_batch_videos.py"
 
 
+@pytest.mark.slow
 def test_batch_dag_turns_a_bucket_of_pictures_into_videos_once(
     s3_server: S3Server, runway_emulator: Any, airflow_db: str
 ) -> None:
@@ -189,6 +191,7 @@ def test_batch_dag_turns_a_bucket_of_pictures_into_videos_once(
     assert s3_server.keys(bucket_out) == keys
 
 
+@pytest.mark.slow
 def test_batch_manifest_reports_each_failure_by_code(
     s3_server: S3Server, runway_emulator: Any, airflow_db: str, tmp_path: Path
 ) -> None:
