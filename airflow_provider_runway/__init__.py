@@ -25,7 +25,7 @@ def get_provider_info() -> dict[str, Any]:
     return {
         "package-name": "airflow-provider-runway",
         "name": "Runway",
-        "description": "Runway image-to-video generation through CometAPI or Runway's own API.",
+        "description": "Runway generation tasks (images, videos, audio) through CometAPI or Runway's own API.",
         "versions": [__version__],
         "integrations": [
             {
@@ -35,7 +35,15 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "hooks": [{"integration-name": "Runway", "python-modules": ["airflow_provider_runway.hooks.runway"]}],
-        "operators": [{"integration-name": "Runway", "python-modules": ["airflow_provider_runway.operators.runway"]}],
+        "operators": [
+            {
+                "integration-name": "Runway",
+                "python-modules": [
+                    "airflow_provider_runway.operators.runway",
+                    "airflow_provider_runway.operators.generate",
+                ],
+            }
+        ],
         "sensors": [{"integration-name": "Runway", "python-modules": ["airflow_provider_runway.sensors.runway"]}],
         "triggers": [{"integration-name": "Runway", "python-modules": ["airflow_provider_runway.triggers.runway"]}],
         "extra-links": ["airflow_provider_runway.links.RunwayVideoLink"],

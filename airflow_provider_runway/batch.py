@@ -13,8 +13,10 @@ import json
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Any
 
+from airflow_provider_runway.budget import BatchEstimate, batch_estimate
 from airflow_provider_runway.locations import describe, is_local, join, parent, storage_path
 from airflow_provider_runway.records import CREATED, FAILED, SKIPPED
 
@@ -134,6 +136,76 @@ def plan_items(
     return [{**base, **row, **shared} for row in rows]
 
 
+def item_body(item: Mapping[str, Any], flavor: str) -> dict[str, Any]:
+    """The image-to-video body an item's parameters make (unvalidated: for estimating its cost)."""
+    from airflow_provider_runway.models import IMAGE_TO_VIDEO, WIRE_NAMES, compose_body
+
+    named = {wire: item.get(name) for name, wire in WIRE_NAMES.items()}
+    return compose_body(IMAGE_TO_VIDEO, named, flavor=flavor)
+
+
+def estimate_batch(items: Sequence[Mapping[str, Any]], flavor: str) -> BatchEstimate:
+    """Every item's estimated cost, labelled by its image, as one ``BatchEstimate``."""
+    from airflow_provider_runway.credits import estimate_credits
+    from airflow_provider_runway.models import IMAGE_TO_VIDEO
+
+    return batch_estimate(
+        [
+            (str(describe(item.get("prompt_image"))), estimate_credits(IMAGE_TO_VIDEO, item_body(item, flavor), flavor))
+            for item in items
+        ]
+    )
+
+
+def check_batch_credits(
+    items: Sequence[Mapping[str, Any]], budget_credits: Any, hook: Any, today: date
+) -> dict[str, Any]:
+    """Before the batch's first paid call: refuse it over ``budget_credits`` or (flavor runway) over the
+    organization's ``creditBalance``; what the summary needs to report credits used.
+
+    Raises ``AirflowFailException`` naming the estimate, the cap and the biggest items. The
+    estimate counts every item, including ones an idempotent re-run will find already stored.
+    """
+    from airflow_provider_runway._compat import AirflowFailException
+    from airflow_provider_runway.budget import batch_refusal, usage_window
+    from airflow_provider_runway.models import RUNWAY
+
+    flavor = hook.flavor
+    batch = estimate_batch(items, flavor)
+    models = sorted({str(item_body(item, flavor).get("model")) for item in items})
+    record: dict[str, Any] = {
+        "flavor": flavor,
+        "estimated_total": batch.total,
+        "item_credits": [estimate.credits for _, estimate in batch.items],
+        "models": models,
+        "balance": None,
+        "usage_window": None,
+        "usage_before": None,
+    }
+    if flavor == RUNWAY:
+        record["balance"] = float(hook.get_organization().get("creditBalance"))
+        record["usage_window"] = usage_window(today)
+        record["usage_before"] = read_usage(hook, record)
+    refusal = batch_refusal(batch, budget_credits, record["balance"])
+    if refusal is not None:
+        raise AirflowFailException(refusal)
+    return record
+
+
+def read_usage(hook: Any, record: Mapping[str, Any]) -> float | None:
+    """Credits used on the batch's models over its usage window, or None when it cannot be read."""
+    from airflow_provider_runway.budget import usage_credits
+    from airflow_provider_runway.errors import RunwayError
+
+    if not record.get("usage_window"):
+        return None
+    try:
+        return usage_credits(hook.get_organization_usage(*record["usage_window"]), record["models"])
+    except RunwayError as err:  # the summary falls back to the estimate, and says so
+        hook.log.warning("Could not read the organization's usage: %s", err)
+        return None
+
+
 def summarize(items: Sequence[Mapping[str, Any]], records: Sequence[Any]) -> dict[str, Any]:
     """Counts by outcome and failure code, seconds of video, and where each video is."""
     by_index = {r.get("map_index"): r for r in records if isinstance(r, Mapping)}
@@ -196,6 +268,10 @@ def summary_markdown(summary: Mapping[str, Any]) -> str:
         lines.append("| " + " | ".join(_cell(cell) for cell in cells) + " |")
     if summary["failure_codes"]:
         lines += ["", "Failures by code: " + ", ".join(f"{k} x{v}" for k, v in summary["failure_codes"].items())]
+    credits = summary.get("credits")
+    if credits:
+        used, source, note = credits["credits_used"], credits["credits_source"], credits["credits_note"]
+        lines += ["", f"Credits used: {used:g} ({source}: {note})"]
     return "\n".join(lines) + "\n"
 
 

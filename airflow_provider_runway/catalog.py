@@ -265,3 +265,36 @@ def load_catalog() -> Catalog:
     """The packaged catalog, read once per process."""
     text = resources.files("airflow_provider_runway").joinpath(CATALOG_FILE).read_text(encoding="utf-8")
     return parse_catalog(json.loads(text))
+
+
+def _media_kind(spec: FieldSpec) -> str | None:
+    """The media kind a field carries (a URI, frames, ``{type, uri}``, or a list/object of those)."""
+    if spec.kind in ("uri", "frames"):
+        return spec.media or "image"
+    if spec.kind == "media":
+        return spec.kinds[0] if spec.kinds else "image"
+    if spec.kind == "list" and spec.items is not None:
+        return _media_kind(spec.items)
+    if spec.kind == "object":
+        for shape in (spec, *spec.one_of):
+            uri = shape.fields.get("uri")
+            if uri is not None and uri.kind == "uri":
+                return uri.media or "image"
+    return None
+
+
+@lru_cache(maxsize=64)
+def media_fields(endpoint: str) -> Mapping[str, str]:
+    """The endpoint's fields that carry media, by API name, with their kind (image, video, audio).
+
+    Taken over every catalogued model, so a stored file is found whichever model is chosen; an
+    endpoint the catalog does not know has none (its body goes out as given).
+    """
+    spec = load_catalog().endpoint(endpoint)
+    found: dict[str, str] = {}
+    for model in spec.models.values() if spec is not None else ():
+        for wire, field_spec in model.fields.items():
+            kind = _media_kind(field_spec)
+            if kind is not None:
+                found.setdefault(wire, kind)
+    return _frozen(found)

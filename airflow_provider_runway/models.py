@@ -59,6 +59,7 @@ __all__ = [
     "build_image_to_video_body",
     "check_endpoint",
     "check_image_uri",
+    "compose_body",
     "default_model",
     "endpoint_path",
     "estimate_credits",
@@ -334,6 +335,32 @@ def validate_body(
     return ValidatedBody(body=out, warnings=tuple(checks.warnings))
 
 
+def compose_body(
+    endpoint: str,
+    named: Mapping[str, Any],
+    *,
+    extra_body: Mapping[str, Any] | None = None,
+    flavor: str = COMETAPI,
+) -> dict[str, Any]:
+    """The camelCase body from named fields (``None`` left out) and ``extra_body``, unvalidated.
+
+    A body without ``model`` takes the flavor's default for the endpoint when the catalog has
+    one (an endpoint the flavor does not offer fails here, naming the flavor that does).
+    ``extra_body`` adds fields not modelled yet, but never one that has its own parameter.
+    """
+    body = {wire: value for wire, value in named.items() if value is not None}
+    if body.get("model") is None and load_catalog().endpoint(endpoint) is not None:
+        body["model"] = default_model(flavor, endpoint)
+    if extra_body is not None:
+        if not isinstance(extra_body, Mapping):
+            raise invalid("extra_body", f"must be a dict, got {type(extra_body).__name__}")
+        clash = sorted(set(extra_body) & set(named))
+        if clash:
+            raise invalid("extra_body", f"sets {', '.join(clash)}, which have their own parameters")
+        body.update(extra_body)
+    return body
+
+
 def build_image_to_video_body(
     *,
     prompt_image: Any,
@@ -355,15 +382,6 @@ def build_image_to_video_body(
     ``model=None`` takes the flavor's default model. Parameters map to API fields through
     ``WIRE_NAMES`` only (the arguments are read back by name, never listed a second time).
     """
-    params = {name: value for name, value in locals().items() if name in WIRE_NAMES}
-    if params["model"] is None:
-        params["model"] = default_model(flavor, IMAGE_TO_VIDEO)
-    body = {WIRE_NAMES[name]: value for name, value in params.items() if value is not None}
-    if extra_body is not None:
-        if not isinstance(extra_body, Mapping):
-            raise invalid("extra_body", f"must be a dict, got {type(extra_body).__name__}")
-        clash = sorted(set(extra_body) & set(WIRE_NAMES.values()))
-        if clash:
-            raise invalid("extra_body", f"sets {', '.join(clash)}, which have their own parameters")
-        body.update(extra_body)
+    named = {WIRE_NAMES[name]: value for name, value in locals().items() if name in WIRE_NAMES}
+    body = compose_body(IMAGE_TO_VIDEO, named, extra_body=extra_body, flavor=flavor)
     return validate_body(body, flavor, IMAGE_TO_VIDEO, lenient=lenient)

@@ -1,8 +1,8 @@
-"""What a stored video is known by: its idempotency key, its name, its sidecar, its outcome.
+"""What a stored output is known by: its idempotency key, its name, its sidecar, its outcome.
 
 Pure functions over plain JSON values (no I/O), shared by the operator, the sensor and the
-batch DAG's summary. The sidecar written beside each video is the record of what was paid
-for; a re-run finds it and skips the paid create when the key matches.
+batch DAG's summary. The sidecar written beside each output (a video, an image, audio) is the
+record of what was paid for; a re-run finds it and skips the paid create when the key matches.
 """
 
 from __future__ import annotations
@@ -16,7 +16,25 @@ from typing import IO, Any
 from airflow_provider_runway.locations import is_folder, join, with_suffix
 
 SIDECAR_SCHEMA = "airflow-provider-runway/video-sidecar/1"
+OUTPUT_SIDECAR_SCHEMA = "airflow-provider-runway/output-sidecar/1"  # images and audio
+IMAGE_TO_VIDEO = "image_to_video"
+PROMPT_IMAGE = "promptImage"
+VIDEO = "video"
 VIDEO_SUFFIX = ".mp4"
+# A downloaded output's type, sniffed from its bytes, -> the stored file's suffix.
+SUFFIXES: dict[str, str] = {
+    "video/mp4": ".mp4",
+    "video/webm": ".webm",
+    "image/png": ".png",
+    "image/jpeg": ".jpg",
+    "image/webp": ".webp",
+    "audio/mpeg": ".mp3",
+    "audio/wav": ".wav",
+    "audio/ogg": ".ogg",
+    "audio/flac": ".flac",
+    "audio/mp4": ".m4a",
+}
+DEFAULT_SUFFIXES: dict[str, str] = {"video": VIDEO_SUFFIX, "image": ".png", "audio": ".mp3"}
 SIDECAR_SUFFIX = ".json"
 NAME_PREFIX = "runway-"
 KEY_CHARS = 20  # 80 bits of the key in the name: collisions only by intent
@@ -27,27 +45,57 @@ FAILED = "failed"
 REQUEST_FIELDS = ("model", "promptText", "seed", "ratio", "duration")
 
 
-def idempotency_key(body: Mapping[str, Any], images: Sequence[Mapping[str, Any]]) -> str:
-    """sha256 over the request without its image, plus each image's identity (content hash).
+def idempotency_key(
+    body: Mapping[str, Any],
+    media: Sequence[Mapping[str, Any]] | Mapping[str, Sequence[Mapping[str, Any]]],
+    endpoint: str = IMAGE_TO_VIDEO,
+) -> str:
+    """sha256 over the endpoint, the request without its media, and each input's identity.
 
-    ``body`` is the validated wire body (so ``duration="5"`` and ``5`` agree); the flavor is
-    left out on purpose: the same request through CometAPI or Runway makes the same video.
+    ``media`` maps each media field to its inputs' identities (content hash, else URL); a plain
+    list is ``promptImage``'s. ``body`` is the validated wire body (so ``duration="5"`` and
+    ``5`` agree); the flavor is left out on purpose: the same request through CometAPI or
+    Runway makes the same output. Image-to-video keeps the layout its first keys were made
+    with, so videos stored before other endpoints existed are still found.
     """
-    request = {key: value for key, value in body.items() if key != "promptImage"}
-    canonical = json.dumps({"v": 1, "request": request, "images": list(images)}, sort_keys=True, default=str)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    fields = dict(media) if isinstance(media, Mapping) else {PROMPT_IMAGE: list(media)}
+    request = {key: value for key, value in body.items() if key not in fields and key != PROMPT_IMAGE}
+    if endpoint == IMAGE_TO_VIDEO and set(fields) <= {PROMPT_IMAGE}:
+        canonical: dict[str, Any] = {"v": 1, "request": request, "images": list(fields.get(PROMPT_IMAGE, []))}
+    else:
+        canonical = {"v": 2, "endpoint": endpoint, "request": request, "media": fields}
+    text = json.dumps(canonical, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def output_suffix(kind: str, media_type: str | None) -> str:
+    """The stored file's suffix: from the downloaded bytes' type, else the endpoint's output kind."""
+    return SUFFIXES.get(media_type or "", DEFAULT_SUFFIXES.get(kind, ".bin"))
+
+
+def output_name(key: str | None, runway_task_id: str | None, suffix: str = VIDEO_SUFFIX) -> str:
+    """Content-addressed when the request is known, else named after the Runway task."""
+    if key:
+        return f"{NAME_PREFIX}{key[:KEY_CHARS]}{suffix}"
+    return f"{runway_task_id}{suffix}"
+
+
+def output_location(output_path: str, key: str | None, runway_task_id: str | None, suffix: str = VIDEO_SUFFIX) -> str:
+    """``output_path`` itself when it names a file; inside it when it is a folder (ends in ``/``)."""
+    return join(output_path, output_name(key, runway_task_id, suffix)) if is_folder(output_path) else output_path
 
 
 def video_name(key: str | None, runway_task_id: str | None) -> str:
-    """Content-addressed when the request is known, else named after the Runway task."""
-    if key:
-        return f"{NAME_PREFIX}{key[:KEY_CHARS]}{VIDEO_SUFFIX}"
-    return f"{runway_task_id}{VIDEO_SUFFIX}"
+    return output_name(key, runway_task_id)
 
 
 def video_location(output_path: str, key: str | None, runway_task_id: str | None) -> str:
-    """``output_path`` itself when it names a file; inside it when it is a folder (ends in ``/``)."""
-    return join(output_path, video_name(key, runway_task_id)) if is_folder(output_path) else output_path
+    return output_location(output_path, key, runway_task_id)
+
+
+def expected_sidecar(output_path: str, key: str) -> str:
+    """Where the sidecar of this request's output is, whatever the output's suffix turns out to be."""
+    return sidecar_location(output_location(output_path, key, None, SIDECAR_SUFFIX))
 
 
 def sidecar_location(video: str) -> str:
@@ -63,8 +111,14 @@ def check_output_path(output_path: Any) -> str:
     return output_path.strip()
 
 
+def stored_at(sidecar: Mapping[str, Any]) -> str | None:
+    """The output a sidecar describes (``video`` in sidecars written before other kinds existed)."""
+    found = sidecar.get("output") or sidecar.get("video")
+    return str(found) if found else None
+
+
 def is_done(sidecar: Mapping[str, Any] | None, key: str, video_bytes: int | None) -> bool:
-    """A video counts as stored when its sidecar carries this key and the video is whole."""
+    """An output counts as stored when its sidecar carries this key and the file is whole."""
     if not sidecar or sidecar.get("idempotency_key") != key or video_bytes is None:
         return False
     return sidecar.get("bytes") == video_bytes
@@ -76,17 +130,29 @@ def sidecar(
     task: Mapping[str, Any],
     video: str,
     size: int,
+    kind: str = VIDEO,
+    content_type: str | None = None,
     sha256: str,
     seconds: float | None,
     finished_at: str,
     lineage: Mapping[str, Any],
 ) -> dict[str, Any]:
-    """The JSON written beside the video. ``request`` is what the operator remembered."""
+    """The JSON written beside the output (``video``: its location, whatever its kind).
+
+    ``request`` is what the operator remembered. Videos keep their first schema and ``video``
+    key, so readers of earlier sidecars keep working; every kind has ``output``.
+    """
     body = request.get("body") or {}
     sources = list(request.get("sources") or [])
+    images = [source for source in sources if source.get("kind", "image") == "image"]
+    where = {"video": video} if kind == VIDEO else {}
     return {
-        "schema": SIDECAR_SCHEMA,
-        "video": video,
+        "schema": SIDECAR_SCHEMA if kind == VIDEO else OUTPUT_SIDECAR_SCHEMA,
+        **where,
+        "output": video,
+        "output_kind": kind,
+        "content_type": content_type,
+        "endpoint": request.get("endpoint") or IMAGE_TO_VIDEO,
         "bytes": size,
         "sha256": sha256,
         "seconds": seconds,
@@ -96,7 +162,7 @@ def sidecar(
         "seed": body.get("seed"),
         "ratio": body.get("ratio"),
         "duration": body.get("duration"),
-        "source_image": sources[0].get("location") if sources else None,
+        "source_image": images[0].get("location") if images else None,
         "sources": sources,
         "created_at": task.get("createdAt"),
         "finished_at": finished_at,
@@ -107,7 +173,7 @@ def sidecar(
 
 
 def outcome(kind: str, *, image: Any = None, sidecar_location: str | None = None, **fields: Any) -> dict[str, Any]:
-    """One task's result as XCom ``runway_video`` carries it (and the batch summary reads)."""
+    """One task's result as XCom ``runway_output`` (and, for videos, ``runway_video``) carries it."""
     record: dict[str, Any] = {"outcome": kind, "image": image, **fields}
     if sidecar_location is not None:
         record["sidecar"] = sidecar_location
@@ -121,6 +187,8 @@ def stored_outcome(kind: str, meta: Mapping[str, Any], sidecar_at: str, map_inde
         image=meta.get("source_image"),
         sidecar_location=sidecar_at,
         video=meta.get("video"),
+        output=stored_at(meta),
+        output_kind=meta.get("output_kind") or VIDEO,
         seconds=meta.get("seconds") if meta.get("seconds") is not None else meta.get("duration"),
         bytes=meta.get("bytes"),
         sha256=meta.get("sha256"),

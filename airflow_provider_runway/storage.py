@@ -1,13 +1,15 @@
-"""Videos at rest: where a finished task's video goes, and how a re-run knows it is already there.
+"""Outputs at rest: where a finished task's output goes, and how a re-run knows it is already there.
 
-The operator calls ``prepare_request`` before any paid call (stored images read, output
-checked, an already-stored video found) and ``PreparedRequest.remember`` once the task id is
-known; the wait's finish path (operator and sensor) calls ``record_wait_failure`` and
-``store_video``. Everything here runs in the worker; only plain JSON goes to XCom.
+The operator calls ``prepare_request`` before any paid call (the body built, stored inputs read,
+validated, the output checked, an already-stored output found) and ``PreparedRequest.remember``
+once the task id is known; the wait's finish path (operator and sensor) calls
+``record_wait_failure`` and ``store_output``. Everything here runs in the worker; only plain
+JSON goes to XCom: ``runway_output`` for every output kind, and ``runway_video`` as well when
+the output is a video (the key the image-to-video operator has always used).
 
-A video is published whole or not at all: it is downloaded to a local staging file first
-(hashed and measured there), then moved (local) or copied (object storage) to its place, and
-its sidecar is written last, so a sidecar always describes a complete video.
+An output is published whole or not at all: it is downloaded to a local staging file first
+(hashed, measured and its type sniffed there), then moved (local) or copied (object storage) to
+its place, and its sidecar is written last, so a sidecar always describes a complete file.
 """
 
 from __future__ import annotations
@@ -20,66 +22,67 @@ import shutil
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_runway.catalog import media_fields
 from airflow_provider_runway.errors import InvalidRequestError
-from airflow_provider_runway.inputs import ResolvedPrompt, resolve_prompt_image
-from airflow_provider_runway.locations import as_url, describe, is_folder, is_local, name_of, parent, storage_path
+from airflow_provider_runway.inputs import ResolvedMedia, resolve_body_media, sniff_type
+from airflow_provider_runway.locations import describe, is_folder, is_local, parent, storage_path
+from airflow_provider_runway.models import validate_body
+from airflow_provider_runway.outcomes import (
+    INVALID_INPUT,
+    STORE_FAILED,
+    XCOM_OUTPUT_KEY,
+    XCOM_REQUEST_KEY,
+    XCOM_VIDEO_KEY,
+    emit_asset_events,
+    find_request,
+    lineage_of,
+    map_index_of,
+    now_utc,
+    output_kind,
+    push_outcome,
+    push_xcom,
+    record_failure,
+    record_wait_failure,
+)
 from airflow_provider_runway.records import (
     CREATED,
-    FAILED,
     SKIPPED,
+    VIDEO,
     check_output_path,
+    expected_sidecar,
     idempotency_key,
     is_done,
     mp4_seconds,
-    outcome,
+    output_location,
+    output_suffix,
     sidecar,
     sidecar_location,
+    stored_at,
     stored_outcome,
-    video_location,
 )
-from airflow_provider_runway.waiting import SUCCESS
 
 if TYPE_CHECKING:
     from airflow_provider_runway.models import ValidatedBody
 
-XCOM_REQUEST_KEY = "runway_request"
-XCOM_VIDEO_KEY = "runway_video"
-STORE_FAILED = "STORE_FAILED"
-INVALID_INPUT = "INVALID_INPUT"
+# Re-exported: callers of the storing side find the XCom keys and the wait's outcome here too.
+__all__ = [
+    "XCOM_OUTPUT_KEY",
+    "XCOM_REQUEST_KEY",
+    "XCOM_VIDEO_KEY",
+    "PreparedRequest",
+    "check_output_writable",
+    "prepare_request",
+    "record_wait_failure",
+    "store_output",
+    "store_video",
+]
 _CHUNK = 1 << 20
-
-Validate = Callable[[str, Any], "ValidatedBody"]
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def _ti(context: Mapping[str, Any]) -> Any:
-    return context.get("ti") if isinstance(context, Mapping) else None
-
-
-def _push(context: Mapping[str, Any], key: str, value: Any) -> None:
-    ti = _ti(context)
-    if ti is not None:
-        ti.xcom_push(key=key, value=value)
-
-
-def _map_index(context: Mapping[str, Any]) -> int | None:
-    index = getattr(_ti(context), "map_index", None)
-    return index if isinstance(index, int) and index >= 0 else None
-
-
-def _lineage(context: Mapping[str, Any]) -> dict[str, Any]:
-    ti = _ti(context)
-    names = ("dag_id", "run_id", "task_id", "map_index")
-    return {name: getattr(ti, name, None) for name in names} if ti is not None else {}
+_SNIFF_BYTES = 32
 
 
 # -- before the paid call ------------------------------------------------------------------------
@@ -127,129 +130,110 @@ def _size(location: str, conn_id: str | None) -> int | None:
 
 @dataclass
 class PreparedRequest:
-    """A request whose stored images were read and whose output was checked."""
+    """A request whose body was built, whose stored inputs were read and whose output was checked."""
 
-    prompt: ResolvedPrompt
-    validate: Validate
+    endpoint: str
     flavor: str
+    body: dict[str, Any]  # as composed, media references as the user gave them
+    media: ResolvedMedia
+    checked: ValidatedBody  # validated; uploads still placeholders
+    lenient: bool
     request: dict[str, Any]
-    done: str | None = None  # the Runway task id of the video already stored at the target
+    done: str | None = None  # the Runway task id of the output already stored at the target
 
     def validated(self, hook: Any) -> ValidatedBody:
-        """The body to send: stored images inline, or uploaded first when too large (flavor runway)."""
-        needs_upload = any(image.needs_upload for image in self.prompt.images)
-        return self.validate(self.flavor, self.prompt.value(hook.upload_ephemeral if needs_upload else None))
+        """The body to send: stored inputs inline, or uploaded first when too large (flavor runway)."""
+        if not self.media.needs_upload:
+            return self.checked
+        body = self.media.apply(self.body, hook.upload_ephemeral)
+        return validate_body(body, self.flavor, self.endpoint, lenient=self.lenient)
 
     def remember(self, context: Mapping[str, Any], runway_task_id: str) -> None:
         """Keep what the sidecar needs (across deferral, and for a downstream sensor) in XCom."""
-        _push(context, XCOM_REQUEST_KEY, {**self.request, "runway_task_id": runway_task_id})
+        push_xcom(context, XCOM_REQUEST_KEY, {**self.request, "runway_task_id": runway_task_id})
 
 
-def _record_failure(op: Any, context: Mapping[str, Any], code: str, message: str, **fields: Any) -> None:
-    if op.output_path:
-        _push(context, XCOM_VIDEO_KEY, outcome(FAILED, failure_code=code, message=message, **fields))
+def prepare_request(op: Any, context: Mapping[str, Any], hook: Any) -> PreparedRequest:
+    """Build the body, read stored inputs, validate, key the request, check the output; before any paid call.
 
-
-def prepare_request(op: Any, context: Mapping[str, Any], hook: Any, validate: Validate) -> PreparedRequest:
-    """Read stored images, key the request, check the output; all before any paid call.
-
-    With ``op.idempotent`` and a video plus sidecar for the same key already at the output,
-    ``done`` is set and the caller skips the create.
+    ``op`` provides ``endpoint``, ``request_fields()`` (the named API fields), ``request_body(flavor)``,
+    ``input_conn_id``, ``lenient``, ``output_path``, ``output_conn_id`` and ``idempotent``. With
+    ``op.idempotent`` and an output plus sidecar for the same key already stored, ``done`` is set
+    and the caller skips the create.
     """
+    endpoint = op.endpoint
     try:
         flavor = hook.flavor
-        prompt = resolve_prompt_image(op.prompt_image, flavor=flavor, conn_id=op.image_conn_id)
-        checked = validate(flavor, prompt.value(None))  # uploads as placeholders; every other check exact
-        key = idempotency_key(checked.body, prompt.identities())
-        body = {k: v for k, v in checked.body.items() if k != "promptImage"}
-        request = {"body": body, "sources": prompt.sources(), "idempotency_key": key, "flavor": flavor}
-        prepared = PreparedRequest(prompt=prompt, validate=validate, flavor=flavor, request=request)
+        body = op.request_body(flavor)
+        media = resolve_body_media(endpoint, body, flavor=flavor, conn_id=op.input_conn_id)
+        checked = validate_body(media.apply(body), flavor, endpoint, lenient=op.lenient)  # uploads as placeholders
+        key = idempotency_key(checked.body, media.identities_by_field(), endpoint)
+        shown = {k: v for k, v in checked.body.items() if k not in media.shapes}
+        request = {
+            "endpoint": endpoint,
+            "body": describe(shown),
+            "sources": media.sources(),
+            "idempotency_key": key,
+            "flavor": flavor,
+        }
+        prepared = PreparedRequest(endpoint, flavor, body, media, checked, op.lenient, request)
         if op.output_path:
             output = check_output_path(op.output_path)
             if op.idempotent and _already_stored(op, context, prepared, output, key):
                 return prepared
             probe_writable(output, op.output_conn_id)
     except (InvalidRequestError, ValueError) as err:
-        image = _first_source(op.prompt_image)
-        _record_failure(op, context, INVALID_INPUT, str(err), image=image, map_index=_map_index(context))
+        first = _first_input(op.request_fields(), endpoint)
+        record_failure(op, context, INVALID_INPUT, str(err), endpoint=endpoint, image=first)
         raise
     return prepared
 
 
-def _first_source(prompt_image: Any) -> Any:
-    if isinstance(prompt_image, list) and prompt_image and isinstance(prompt_image[0], Mapping):
-        return describe(prompt_image[0].get("uri"))
-    return describe(prompt_image)
+def _first_input(fields: Mapping[str, Any], endpoint: str) -> Any:
+    """The first media reference the request names, safe to show (for a failure's ``image``)."""
+    for wire in media_fields(endpoint):
+        value = fields.get(wire)
+        value = value[0] if isinstance(value, list) and value else value
+        if value is not None:
+            return describe(value.get("uri") if isinstance(value, Mapping) else value)
+    return None
 
 
-def _stored_sidecar(op: Any, video: str, key: str) -> dict[str, Any] | None:
-    """The sidecar of a whole video made from this request, if ``video`` is one."""
+def _stored_sidecar(op: Any, sidecar_at: str, output: str, key: str) -> dict[str, Any] | None:
+    """The sidecar of a whole output made from this request, if there is one where it would be."""
     try:
-        meta = read_sidecar(sidecar_location(video), op.output_conn_id)
+        meta = read_sidecar(sidecar_at, op.output_conn_id)
         if meta is None:
             return None
-        if is_done(meta, key, _size(video, op.output_conn_id)):
+        stored = stored_at(meta)
+        here = stored is not None and (stored == output or (is_folder(output) and parent(stored) == output))
+        if here and is_done(meta, key, _size(str(stored), op.output_conn_id)):
             return meta
     except Exception as err:  # unreadable output: the write probe that follows says why
-        op.log.warning("Could not check %s for an earlier video: %s: %s", video, type(err).__name__, err)
+        op.log.warning("Could not check %s for an earlier output: %s: %s", sidecar_at, type(err).__name__, err)
         return None
-    op.log.info("%s exists but was made from other inputs or is incomplete; making it again", video)
+    op.log.info("%s exists but was made from other inputs or is incomplete; making it again", sidecar_at)
     return None
 
 
 def _already_stored(op: Any, context: Mapping[str, Any], prepared: PreparedRequest, output: str, key: str) -> bool:
-    video = video_location(output, key, None)
-    meta = _stored_sidecar(op, video, key)
+    sidecar_at = expected_sidecar(output, key)
+    meta = _stored_sidecar(op, sidecar_at, output, key)
     if meta is None:
         return False
     prepared.done = str(meta.get("runway_task_id"))
-    record = stored_outcome(SKIPPED, meta, sidecar_location(video), _map_index(context))
+    record = stored_outcome(SKIPPED, meta, sidecar_at, map_index_of(context))
     op.log.info(
         "Skipped, already done: %s (Runway task %s) is stored with its sidecar for these inputs; no paid call made",
-        video,
+        stored_at(meta),
         prepared.done,
     )
-    _push(context, XCOM_VIDEO_KEY, record)
+    push_outcome(context, record, meta.get("output_kind") or VIDEO)
     emit_asset_events(op, context, record, meta)
     return True
 
 
 # -- after the wait ------------------------------------------------------------------------------
-
-
-def find_request(op: Any, context: Mapping[str, Any], runway_task_id: str | None) -> dict[str, Any]:
-    """What the submitting operator remembered about this Runway task (this task or upstream)."""
-    ti = _ti(context)
-    if ti is None or not runway_task_id:
-        return {}
-    task_ids = [op.task_id, *sorted(getattr(op, "upstream_task_ids", ()) or ())]
-    try:
-        values = ti.xcom_pull(task_ids=task_ids, key=XCOM_REQUEST_KEY, map_indexes=getattr(ti, "map_index", -1))
-    except Exception as err:  # the sidecar loses request details, the video is still stored
-        op.log.warning("Could not read the request details of Runway task %s: %s", runway_task_id, err)
-        return {}
-    values = values if isinstance(values, list) else [values]
-    return next((v for v in values if isinstance(v, dict) and v.get("runway_task_id") == runway_task_id), {})
-
-
-def record_wait_failure(op: Any, context: Mapping[str, Any], event: Mapping[str, Any]) -> None:
-    """A wait that did not succeed: note its outcome (failure code, message) for summaries."""
-    if not op.output_path or event.get("status") == SUCCESS:
-        return
-    task = event.get("task") or {}
-    runway_task_id = event.get("runway_task_id")
-    request = find_request(op, context, runway_task_id)
-    sources = request.get("sources") or [{}]
-    code = task.get("failureCode") or str(event.get("status") or "error").upper()
-    _record_failure(
-        op,
-        context,
-        code,
-        str(event.get("message") or ""),
-        image=sources[0].get("location"),
-        runway_task_id=runway_task_id,
-        map_index=_map_index(context),
-    )
 
 
 def _download(hook: Any, url: str, target: str, runway_task_id: str) -> int:
@@ -290,11 +274,18 @@ def _write_json(location: str, conn_id: str | None, data: Mapping[str, Any]) -> 
         storage_path(location, conn_id).write_text(text)
 
 
-def store_video(op: Any, context: Mapping[str, Any], task: Mapping[str, Any]) -> dict[str, Any] | None:
-    """After SUCCEEDED: stream the video to ``op.output_path``, write its sidecar, emit the asset event.
+def _sniff(path: Path) -> str | None:
+    with path.open("rb") as handle:
+        sniffed = sniff_type(handle.read(_SNIFF_BYTES))
+    return sniffed[0] if sniffed else None
 
-    If storing fails, the paid result is not lost: the Runway task id and output URL are
-    logged, a retry reconnects to the task, and the error says so.
+
+def store_output(op: Any, context: Mapping[str, Any], task: Mapping[str, Any]) -> dict[str, Any] | None:
+    """After SUCCEEDED: stream the output to ``op.output_path``, write its sidecar, emit the asset event.
+
+    The stored file's suffix follows what was downloaded (its bytes' type; the endpoint's output
+    kind when they say nothing). If storing fails, the paid result is not lost: the Runway task
+    id and output URL are logged, a retry reconnects to the task, and the error says so.
     """
     if not op.output_path:
         return None
@@ -305,10 +296,13 @@ def store_video(op: Any, context: Mapping[str, Any], task: Mapping[str, Any]) ->
     outputs = task.get("output") or []
     url = str(outputs[0]) if outputs else ""
     request = find_request(op, context, runway_task_id)
-    video = video_location(check_output_path(op.output_path), request.get("idempotency_key"), runway_task_id)
-    sidecar_at = sidecar_location(video)
-    finished_at = _now()
-    staging_dir = parent(video) if is_local(video) else None
+    endpoint = request.get("endpoint") or getattr(op, "endpoint", None)
+    kind = output_kind(endpoint) or VIDEO
+    output = check_output_path(op.output_path)
+    key = request.get("idempotency_key")
+    target = output_location(output, key, runway_task_id, output_suffix(kind, None))
+    finished_at = now_utc()
+    staging_dir = parent(target) if is_local(target) else None
     started = time.monotonic()
     try:
         if not url:
@@ -316,69 +310,58 @@ def store_video(op: Any, context: Mapping[str, Any], task: Mapping[str, Any]) ->
         if staging_dir is not None:
             Path(storage_path(staging_dir)).mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=storage_path(staging_dir) if staging_dir else None) as tmp:
-            staging = Path(tmp) / f".{name_of(video)}.partial"
+            staging = Path(tmp) / ".output.partial"
             size = _download(RunwayHook(op.runway_conn_id), url, str(staging), runway_task_id)
+            content_type = _sniff(staging)
+            kind = output_kind(endpoint) or (content_type or VIDEO).partition("/")[0]
+            target = output_location(output, key, runway_task_id, output_suffix(kind, content_type))
             sha256, seconds = _digest(staging)
-            _publish(staging, video, op.output_conn_id)
+            _publish(staging, target, op.output_conn_id)
         meta = sidecar(
             request=request,
             task=task,
-            video=video,
+            video=target,
             size=size,
+            kind=kind,
+            content_type=content_type,
             sha256=sha256,
             seconds=seconds,
             finished_at=finished_at,
-            lineage=_lineage(context),
+            lineage=lineage_of(context),
         )
+        sidecar_at = sidecar_location(target)
         _write_json(sidecar_at, op.output_conn_id, meta)
     except Exception as err:
         op.log.error(
-            "Runway task %s SUCCEEDED (paid) but storing its video at %s failed: %s: %s. The video is still at "
+            "Runway task %s SUCCEEDED (paid) but storing its %s at %s failed: %s: %s. The output is still at "
             "%s (valid 24-48 h; polling the task gives a fresh URL). Clear or retry this task to store it.",
             runway_task_id,
-            video,
+            kind,
+            target,
             type(err).__name__,
             err,
             url or "(no URL)",
         )
         image = (request.get("sources") or [{}])[0].get("location")
         message = f"{type(err).__name__}: {err}"
-        _record_failure(
-            op,
-            context,
-            STORE_FAILED,
-            message,
-            image=image,
-            runway_task_id=runway_task_id,
-            map_index=_map_index(context),
+        record_failure(
+            op, context, STORE_FAILED, message, endpoint=endpoint, image=image, runway_task_id=runway_task_id
         )
-        raise AirflowException(f"Storing the video of Runway task {runway_task_id} at {video} failed: {err}") from err
-    record = stored_outcome(CREATED, meta, sidecar_at, _map_index(context))
+        raise AirflowException(f"Storing the {kind} of Runway task {runway_task_id} at {target} failed: {err}") from err
+    record = stored_outcome(CREATED, meta, sidecar_at, map_index_of(context))
     op.log.info(
-        "Stored the video of Runway task %s at %s (%d bytes, %s s of video) in %.1f s; sidecar %s",
+        "Stored the %s of Runway task %s at %s (%d bytes%s) in %.1f s; sidecar %s",
+        kind,
         runway_task_id,
-        video,
+        target,
         size,
-        seconds if seconds is not None else "?",
+        f", {seconds} s of video" if seconds is not None else "",
         time.monotonic() - started,
         sidecar_at,
     )
-    _push(context, XCOM_VIDEO_KEY, record)
+    push_outcome(context, record, kind)
     emit_asset_events(op, context, record, meta)
     return record
 
 
-def emit_asset_events(op: Any, context: Mapping[str, Any], record: Mapping[str, Any], meta: Mapping[str, Any]) -> None:
-    """Put the video's metadata on the task's outlet events (an alias gets one asset per video)."""
-    events = context.get("outlet_events") if isinstance(context, Mapping) else None
-    outlets = list(getattr(op, "outlets", None) or [])
-    if events is None or not outlets:
-        return
-    from airflow.sdk import Asset, AssetAlias
-
-    extra = {**{k: v for k, v in meta.items() if k not in ("sources", "airflow")}, "outcome": record.get("outcome")}
-    for outlet in outlets:
-        if isinstance(outlet, AssetAlias):
-            events[outlet].add(Asset(uri=as_url(str(record.get("video")))), extra=extra)
-        elif isinstance(outlet, Asset):
-            events[outlet].extra.update(extra)
+store_video = store_output  # the name it had while only videos were stored

@@ -163,12 +163,12 @@ class RunwayWaitMixin:
     def _finish_and_store(
         self, context: Context, event: dict[str, Any], *, no_resubmit_reason: str | None
     ) -> dict[str, Any]:
-        """``_finish``, then (with ``output_path``) store the video; a failed wait's outcome is recorded."""
-        from airflow_provider_runway.storage import record_wait_failure, store_video
+        """``_finish``, then (with ``output_path``) store the output; a failed wait's outcome is recorded."""
+        from airflow_provider_runway.storage import record_wait_failure, store_output
 
         record_wait_failure(self, context, event)
         task = self._finish(event, no_resubmit_reason=no_resubmit_reason)
-        store_video(self, context, task)
+        store_output(self, context, task)
         return task
 
     def _cancel_quietly(self, runway_task_id: str) -> None:

@@ -13,8 +13,12 @@ plan (list the images) >> video (mapped: submit, wait, store; one per image) >> 
   ``RUNWAY_POOL``). Size it to your account's concurrency and count deferred tasks, since the
   wait happens while deferred: ``airflow pools set runway 2 "Runway concurrency" --include-deferred``.
   Without the pool the scheduler does not start these tasks (``dag.test()`` ignores pools).
+* Credits: ``plan`` estimates the whole batch from the catalog's prices before the first paid
+  call. Over ``budget_credits`` (when set), or with flavor ``runway`` over the organization's
+  ``creditBalance``, the run fails there, naming the estimate, the cap and the biggest items.
 * ``summary`` writes ``runway-batch-summary.json`` and ``.md`` beside the videos: counts by
-  outcome and failure code, seconds of video made, and where each video is.
+  outcome and failure code, seconds of video made, where each video is, and the credits used
+  (flavor ``runway``: from ``/v1/organization/usage``; else the estimate, labelled as such).
 * Each stored video emits an event on the asset ``runway_batch_videos`` with its sidecar's
   metadata in ``extra``, so downstream DAGs can be scheduled on new videos.
 """
@@ -32,6 +36,7 @@ from airflow_provider_runway.operators.runway import RunwayImageToVideoOperator
 
 BUNDLED_PICTURES = str(Path(__file__).parent / "assets") + "/"
 RUNWAY_VIDEOS = Asset("runway_batch_videos")
+CREDITS_KEY = "runway_credits"
 
 with DAG(
     dag_id="runway_batch_videos",
@@ -52,13 +57,18 @@ with DAG(
         "ratio": Param("1280:768", type="string"),
         "duration": Param(5, type="integer"),
         "seed": Param(None, type=["null", "integer"]),
+        "budget_credits": Param(None, type=["null", "number"], description="refuse a batch estimated above this"),
     },
 ) as dag:
 
     @task
-    def plan(params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        """List the pictures (names only) and give each its operator parameters."""
-        from airflow_provider_runway.batch import ITEM_DEFAULTS, plan_items
+    def plan(params: dict[str, Any] | None = None, ti: Any = None) -> list[dict[str, Any]]:
+        """List the pictures (names only), give each its operator parameters, check the credits."""
+        from datetime import timezone
+
+        from airflow_provider_runway.batch import ITEM_DEFAULTS, check_batch_credits, plan_items
+        from airflow_provider_runway.budget import describe_credits
+        from airflow_provider_runway.hooks.runway import RunwayHook
 
         p = params or {}
         shared = {
@@ -74,6 +84,9 @@ with DAG(
             shared=shared,
         )
         print(f"{len(items)} picture(s) to turn into videos under {shared['output_path']}")
+        credits = check_batch_credits(items, p.get("budget_credits"), RunwayHook(), datetime.now(timezone.utc).date())
+        print(describe_credits(credits))
+        ti.xcom_push(key=CREDITS_KEY, value=credits)
         return items
 
     items = plan()
@@ -93,10 +106,18 @@ with DAG(
     @task(trigger_rule="all_done")
     def summary(items: list[dict[str, Any]], params: dict[str, Any] | None = None, ti: Any = None) -> dict[str, Any]:
         """What was made, skipped and failed; written as JSON and Markdown beside the videos."""
-        from airflow_provider_runway.batch import summarize, summary_markdown, write_summary
+        from airflow_provider_runway.batch import read_usage, summarize, summary_markdown, write_summary
+        from airflow_provider_runway.budget import summary_credits
+        from airflow_provider_runway.hooks.runway import RunwayHook
 
         records = ti.xcom_pull(task_ids="video", key="runway_video") if ti is not None else []
         result = summarize(items, records if isinstance(records, list) else [records])
+        credits = ti.xcom_pull(task_ids="plan", key=CREDITS_KEY) or {}
+        after = read_usage(RunwayHook(), credits)
+        before = credits.get("usage_before")
+        used = after - before if after is not None and before is not None else None
+        outcomes = [row["outcome"] for row in result["rows"]]
+        result["credits"] = summary_credits(credits.get("item_credits") or [], outcomes, used)
         p = params or {}
         json_at, md_at = write_summary(result, str(p["output_path"]), p.get("output_conn_id") or None)
         print(summary_markdown(result))

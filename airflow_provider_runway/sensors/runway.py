@@ -45,9 +45,9 @@ class RunwayTaskSensor(RunwayWaitMixin, BaseSensorOperator):
     :param not_visible_grace: seconds during which ``task_not_exist`` means "not visible yet".
     :param cancel_on_timeout: cancel the Runway task when the wait times out or gives up.
     :param cancel_on_kill: cancel the Runway task when the waiting task is killed.
-    :param output_path: store the video here after SUCCEEDED (a file, or a folder when it ends in
-        ``/``; local or object storage) with a JSON sidecar; XCom ``runway_video``. Checked for
-        write access before the wait starts.
+    :param output_path: store the output here after SUCCEEDED (a file, or a folder when it ends in
+        ``/``; local or object storage) with a JSON sidecar; XCom ``runway_output`` (and
+        ``runway_video`` for videos). Checked for write access before the wait starts.
     :param output_conn_id: Airflow connection for writing to ``output_path``.
     """
 

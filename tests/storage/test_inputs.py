@@ -176,3 +176,46 @@ def test_an_image_under_the_limit_stays_inline(tmp_path: Path) -> None:
     path.write_bytes(small)
     for flavor in ("cometapi", "runway"):
         assert resolve_prompt_image(str(path), flavor=flavor).value().startswith("data:image/png;base64,")
+
+
+def test_media_fields_come_from_the_catalog_with_their_kind() -> None:
+    from airflow_provider_runway.catalog import media_fields
+
+    assert dict(media_fields("video_upscale")) == {"videoUri": "video"}
+    assert media_fields("text_to_image")["referenceImages"] == "image"
+    assert dict(media_fields("character_performance")) == {"character": "image", "reference": "video"}
+    assert dict(media_fields("no_such_endpoint")) == {}
+
+
+def test_stored_files_are_read_in_lists_and_objects_keeping_their_other_keys(tmp_path: Path) -> None:
+    from airflow_provider_runway.inputs import resolve_media
+
+    picture = tmp_path / "cat.png"
+    picture.write_bytes(CAT_PNG)
+    clip = tmp_path / "clip.mp4"
+    clip.write_bytes(b"\0\0\0\x18ftypisom" + b"\0" * 64)
+    body = {
+        "referenceImages": [{"uri": str(picture), "tag": "cat"}, "https://example.com/dog.png"],
+        "reference": {"type": "video", "uri": str(clip)},
+        "promptText": "kept",
+    }
+    fields = {"referenceImages": "image", "reference": "video"}
+    resolved = resolve_media(body, fields, flavor="cometapi")
+    sent = resolved.apply(body)
+    assert sent["referenceImages"][0]["tag"] == "cat" and sent["referenceImages"][0]["uri"].startswith("data:image/png")
+    assert sent["referenceImages"][1] == "https://example.com/dog.png"
+    assert sent["reference"]["type"] == "video" and sent["reference"]["uri"].startswith("data:video/mp4;base64,")
+    assert sent["promptText"] == "kept"
+    sources = resolved.sources()
+    assert [s["field"] for s in sources] == ["referenceImages", "referenceImages", "reference"]
+    assert sources[2]["kind"] == "video" and sources[0]["sha256"] == hashlib.sha256(CAT_PNG).hexdigest()
+
+
+def test_a_stored_file_of_the_wrong_kind_is_refused_naming_the_field(tmp_path: Path) -> None:
+    from airflow_provider_runway.inputs import resolve_media
+
+    picture = tmp_path / "cat.png"
+    picture.write_bytes(CAT_PNG)
+    with pytest.raises(InvalidRequestError, match=r"^video_uri \(videoUri\): .*cat.png is a PNG file") as caught:
+        resolve_media({"videoUri": str(picture)}, {"videoUri": "video"}, flavor="runway")
+    assert caught.value.field == "video_uri" and "videos here" in str(caught.value)

@@ -136,3 +136,47 @@ def test_mp4_seconds_of_a_real_video() -> None:
     pytest.importorskip("imageio_ffmpeg")
     data = video.render_mp4(None, label="x", ratio="1280:768", duration_s=2.0)
     assert mp4_seconds(io.BytesIO(data)) == pytest.approx(2.0, abs=0.11)
+
+
+def test_key_covers_the_endpoint_and_each_fields_inputs() -> None:
+    body = {"model": "upscale_v1"}
+    video = {"videoUri": [{"sha256": "a" * 64}]}
+    base = idempotency_key(body, video, "video_upscale")
+    assert idempotency_key(body, video, "video_to_video") != base
+    assert idempotency_key(body, {"videoUri": [{"sha256": "b" * 64}]}, "video_upscale") != base
+    assert idempotency_key({"model": "other"}, video, "video_upscale") != base
+    # the input's reference is not in the key, only its identity
+    assert idempotency_key({**body, "videoUri": "data:video/mp4;base64,AAAA"}, video, "video_upscale") == base
+
+
+def test_image_to_video_keeps_the_keys_earlier_versions_made() -> None:
+    import hashlib
+    import json
+
+    body = {"model": "gen4_turbo", "ratio": "1280:720", "promptImage": "https://x.example/i.png"}
+    first_layout = {"v": 1, "request": {"model": "gen4_turbo", "ratio": "1280:720"}, "images": IMAGE}
+    expected = hashlib.sha256(json.dumps(first_layout, sort_keys=True).encode()).hexdigest()
+    assert idempotency_key(body, IMAGE) == expected
+    assert idempotency_key(body, {"promptImage": IMAGE}, "image_to_video") == expected
+
+
+@pytest.mark.parametrize(
+    "kind, media_type, suffix",
+    [("image", "image/png", ".png"), ("image", "image/jpeg", ".jpg"), ("image", None, ".png"),
+     ("video", "video/mp4", ".mp4"), ("audio", "audio/wav", ".wav"), ("audio", None, ".mp3")],
+)  # fmt: skip
+def test_output_suffix_follows_the_bytes_then_the_kind(kind: str, media_type: str | None, suffix: str) -> None:
+    from airflow_provider_runway.records import output_suffix
+
+    assert output_suffix(kind, media_type) == suffix
+
+
+def test_expected_sidecar_is_found_whatever_the_outputs_suffix() -> None:
+    from airflow_provider_runway.records import expected_sidecar, output_location
+
+    key = "c" * 64
+    for suffix in (".png", ".mp4", ".mp3"):
+        assert sidecar_location(output_location("s3://o/out/", key, None, suffix)) == expected_sidecar(
+            "s3://o/out/", key
+        )
+    assert expected_sidecar("/data/still.png", key) == "/data/still.json"

@@ -1,0 +1,162 @@
+"""The chain DAG, a generic-operator DAG and the batch DAG's credit checks through real Airflow
+(``airflow dags test``, i.e. ``dag.test()``, in a subprocess) against the emulator."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import ROOT, TEST_API_KEY
+from tests.storage.test_dags_storage import xcoms
+
+pytestmark = pytest.mark.integration
+CHAIN_DAG = ROOT / "dags" / "runway_text_image_video.py"
+BATCH_DAG = ROOT / "dags" / "runway_batch_videos.py"
+
+
+def run(dag_file: Path, emulator: Any, dag_id: str, flavor: str, conf: dict[str, Any] | None = None) -> str:
+    """``airflow dags test`` with the DAG's folder as dags_folder; exit code and whole output."""
+    conn = {"conn_type": "runway", "host": emulator.base_url, "password": TEST_API_KEY, "extra": {"flavor": flavor}}
+    env = {
+        **os.environ,
+        "AIRFLOW__CORE__DAGS_FOLDER": str(dag_file.parent),
+        "AIRFLOW_CONN_RUNWAY_DEFAULT": json.dumps(conn),
+        "RUNWAY_POLL_INTERVAL": "0.3",
+        "PYTHONPATH": str(ROOT),
+    }
+    cmd = [sys.executable, "-m", "airflow", "dags", "test", dag_id, "--conf", json.dumps(conf or {})]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    return f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+
+
+def creates(emulator: Any) -> list[dict[str, Any]]:
+    return [r for r in emulator.requests() if r["method"] == "POST" and not r["path"].endswith("/usage")]
+
+
+def sent_inline(logged: str, path: Path) -> bool:
+    """Whether the request carried ``path``'s bytes as a data URI (the log elides long values to a digest)."""
+    from airflow_provider_runway.emulator.requestlog import elide
+    from airflow_provider_runway.inputs import sniff_type
+
+    data = path.read_bytes()
+    sniffed = sniff_type(data[:32])
+    assert sniffed is not None
+    uri = f"data:{sniffed[0]};base64," + base64.b64encode(data).decode("ascii")
+    return logged in (uri, elide(uri))
+
+
+@pytest.mark.parametrize("flavor", ["cometapi", "runway"])
+def test_text_image_video_upscale_chain_feeds_each_stored_output_to_the_next_step(
+    flavor: str, runway_emulator: Any, airflow_db: str, tmp_path: Path
+) -> None:
+    runway_emulator.configure(generation_seconds=0.5, not_visible_seconds=0)
+    output = run(CHAIN_DAG, runway_emulator, "runway_text_image_video", flavor, {"output_path": f"{tmp_path}/"})
+    assert output.startswith("exit 0"), output[-6000:]
+    image_create, video_create, upscale_create = creates(runway_emulator)
+    prefix = "/runwayml/v1" if flavor == "cometapi" else "/v1"
+    paths = [c["path"] for c in (image_create, video_create, upscale_create)]
+    assert paths == [f"{prefix}/text_to_image", f"{prefix}/image_to_video", f"{prefix}/video_upscale"]
+    [run_folder] = list(tmp_path.iterdir())
+    [still] = list((run_folder / "1-image").glob("*.png"))
+    [video] = list((run_folder / "2-video").glob("*.mp4"))
+    [upscaled] = list((run_folder / "3-upscaled").glob("*.mp4"))
+    # each step sent the file the previous step stored
+    assert sent_inline(video_create["body"]["promptImage"], still)
+    assert sent_inline(upscale_create["body"]["videoUri"], video)
+    assert upscaled.read_bytes()[4:8] == b"ftyp"
+    assert "127.0.0.1" not in json.dumps([video_create["body"], upscale_create["body"]])
+    if flavor == "cometapi":  # CometAPI needs a reference image: the bundled picture, inline
+        reference = ROOT / "dags" / "assets" / "demo_cat.png"
+        assert sent_inline(image_create["body"]["referenceImages"][0]["uri"], reference)
+    models = [c["body"]["model"] for c in (image_create, video_create, upscale_create)]
+    assert models == (
+        ["gen4_image", "gen3a_turbo", "upscale_v1"]
+        if flavor == "cometapi"
+        else ["gen4_image", "gen4_turbo", "magnific_video_upscaler_creative"]
+    )
+    assert "Estimated cost: 8 credits" in output and "Estimated cost: unknown" in output
+    sidecar = json.loads(upscaled.with_suffix(".json").read_text())
+    assert sidecar["endpoint"] == "video_upscale" and sidecar["sources"][0]["location"] == str(video)
+
+
+GENERIC_DAG = """
+from datetime import datetime
+from airflow.sdk import DAG
+from airflow_provider_runway.operators.runway import RunwayCreateTaskOperator
+
+with DAG("runway_generic", schedule=None, start_date=datetime(2026, 1, 1), catchup=False) as dag:
+    RunwayCreateTaskOperator(
+        task_id="still", endpoint="text_to_image",
+        body={{"promptText": "{{{{ 'a lighthouse' }}}}", "ratio": "1360:768",
+              "referenceImages": [{{"uri": "{image}"}}]}},
+        wait_for_completion=True, deferrable=True, poll_interval=0.3, output_path="{out}/",
+    )
+"""
+
+
+def test_generic_operator_dag_creates_waits_and_stores_an_image(
+    runway_emulator: Any, airflow_db: str, tmp_path: Path
+) -> None:
+    runway_emulator.configure(generation_seconds=0.5, not_visible_seconds=0)
+    image = ROOT / "dags" / "assets" / "demo_fractal.jpg"
+    dag_file = tmp_path / "dags" / "generic.py"
+    dag_file.parent.mkdir()
+    dag_file.write_text(GENERIC_DAG.format(image=image, out=tmp_path / "out"))
+    output = run(dag_file, runway_emulator, "runway_generic", "cometapi")
+    assert output.startswith("exit 0"), output[-6000:]
+    [create] = creates(runway_emulator)
+    assert create["body"]["promptText"] == "a lighthouse" and create["body"]["model"] == "gen4_image"
+    assert sent_inline(create["body"]["referenceImages"][0]["uri"], image)
+    [(task_id, record)] = xcoms(airflow_db, "runway_generic", "runway_output")
+    assert task_id == "still" and record["outcome"] == "created" and record["output_kind"] == "image"
+    assert Path(record["output"]).suffix == ".png" and Path(record["output"]).read_bytes()[:4] == b"\x89PNG"
+    assert xcoms(airflow_db, "runway_generic", "runway_video") == []  # not a video
+
+
+def test_batch_over_budget_fails_before_any_paid_call(runway_emulator: Any, airflow_db: str, tmp_path: Path) -> None:
+    conf = {"output_path": f"{tmp_path}/", "budget_credits": 60}  # 3 bundled pictures x 5 s x 5 credits/s = 75
+    output = run(BATCH_DAG, runway_emulator, "runway_batch_videos", "cometapi", conf)
+    assert "budget_credits=60" in output and "estimated at 75 credits" in output, output[-6000:]
+    assert "Biggest items: " in output and "demo_cat.png (25)" in output
+    assert runway_emulator.stats()["creates"]["attempts"] == 0
+
+
+def test_batch_over_the_credit_balance_fails_before_any_paid_call(
+    runway_emulator: Any, airflow_db: str, tmp_path: Path
+) -> None:
+    runway_emulator.configure(credit_balance=40)
+    conf = {"output_path": f"{tmp_path}/", "model": "gen4_turbo", "ratio": "1280:720"}
+    output = run(BATCH_DAG, runway_emulator, "runway_batch_videos", "runway", conf)
+    assert "credit balance is 40, less than the batch of 3 item(s) estimated at 75 credits" in output, output[-6000:]
+    assert runway_emulator.stats()["creates"]["attempts"] == 0
+
+
+def test_batch_summary_reports_credits_from_usage_with_flavor_runway(
+    runway_emulator: Any, airflow_db: str, tmp_path: Path
+) -> None:
+    runway_emulator.configure(generation_seconds=0.5, not_visible_seconds=0)
+    conf = {"output_path": f"{tmp_path}/", "model": "gen4_turbo", "ratio": "1280:720", "budget_credits": 75}
+    output = run(BATCH_DAG, runway_emulator, "runway_batch_videos", "runway", conf)
+    assert output.startswith("exit 0"), output[-6000:]
+    charged = sum(task.get("credits") or 0 for task in runway_emulator.stats()["tasks"].values())
+    summary = json.loads((tmp_path / "runway-batch-summary.json").read_text())
+    assert summary["outcomes"]["created"] == 3
+    credits = summary["credits"]
+    assert credits["credits_source"] == "usage" and credits["credits_used"] == charged == 75
+    assert credits["credits_estimated"] == 75
+    assert "Credits used: 75 (usage" in (tmp_path / "runway-batch-summary.md").read_text()
+
+
+def test_batch_summary_labels_the_estimate_with_cometapi(runway_emulator: Any, airflow_db: str, tmp_path: Path) -> None:
+    runway_emulator.configure(generation_seconds=0.5, not_visible_seconds=0)
+    output = run(BATCH_DAG, runway_emulator, "runway_batch_videos", "cometapi", {"output_path": f"{tmp_path}/"})
+    assert output.startswith("exit 0"), output[-6000:]
+    credits = json.loads((tmp_path / "runway-batch-summary.json").read_text())["credits"]
+    assert credits["credits_source"] == "estimate" and credits["credits_used"] == 75
