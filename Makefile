@@ -8,8 +8,11 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON_PREFERENCE := only-system
 LOWEST_ENV := .venv-airflow-3.1
 PYTEST_ARGS ?=
-# Both cores for the tests that share nothing; real Airflow process tests run on their own after.
-PARALLEL ?= -n 2
+# Both cores for the tests that share nothing (work stealing: the slow tests do not pile up on one
+# core); real Airflow process tests run on their own after.
+PARALLEL ?= -n 2 --dist worksteal
+# The edit loop leaves the fault matrix (real retry back-offs, ~2 min of waits) to `make test`.
+CHECK_TESTS := tests/unit tests/emulator tests/integration tests/property tests/storage tests/ui
 # What depends on the Airflow version (pure modules and the emulator do not).
 VERSIONED_TESTS := tests/unit tests/integration tests/faults tests/storage
 TRIGGERER_SCALE_ARGS ?=
@@ -22,7 +25,7 @@ demo: sync  ## Run the example DAG end to end (local emulator unless runway_defa
 test: lint typecheck test-newest test-lowest  ## Lint, type-check, then the suite on Airflow 3.3 and 3.1
 
 check: lint typecheck  ## The edit loop: lint, types, unit and in-process integration tests on Airflow 3.3
-	.venv/bin/python -m pytest $(PARALLEL) -m "not processes and not slow" $(PYTEST_ARGS)
+	.venv/bin/python -m pytest $(PARALLEL) -m "not processes and not slow" $(CHECK_TESTS) $(PYTEST_ARGS)
 
 .tools/bin/uv:
 	$(PYTHON) -m venv .tools && .tools/bin/python -m pip install --quiet uv

@@ -70,6 +70,20 @@ def dags_folder(airflow_db: str, tmp_path_factory: pytest.TempPathFactory) -> It
         settings.DAGS_FOLDER = previous
 
 
+def _test_dag_file(dag_file: Path, capfd: pytest.CaptureFixture[str], test_kwargs: dict[str, Any]) -> DagTestRun:
+    """Import ``dag_file`` (its folder is the dags-folder bundle) and run its ``dag`` in this process."""
+    spec = importlib.util.spec_from_file_location(dag_file.stem, dag_file)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    capfd.readouterr()
+    started = time.monotonic()
+    dag_run = module.dag.test(**test_kwargs)
+    seconds = time.monotonic() - started
+    out, err = capfd.readouterr()
+    return DagTestRun(dag_run, out + err, seconds)
+
+
 @pytest.fixture
 def run_dag_source(dags_folder: Path, capfd: pytest.CaptureFixture[str]) -> Any:
     """``run_dag_source(dag_id, source, **test_kwargs)``: write the DAG, run ``dag.test()``, return a DagTestRun."""
@@ -77,18 +91,26 @@ def run_dag_source(dags_folder: Path, capfd: pytest.CaptureFixture[str]) -> Any:
     def run(dag_id: str, source: str, **test_kwargs: Any) -> DagTestRun:
         dag_file = dags_folder / f"{dag_id}.py"
         dag_file.write_text(source)
-        spec = importlib.util.spec_from_file_location(dag_id, dag_file)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        capfd.readouterr()
-        started = time.monotonic()
         try:
-            dag_run = module.dag.test(**test_kwargs)
+            return _test_dag_file(dag_file, capfd, test_kwargs)
         finally:
             dag_file.unlink()  # keep the bundle small for the next test's parse
-        seconds = time.monotonic() - started
-        out, err = capfd.readouterr()
-        return DagTestRun(dag_run, out + err, seconds)
+
+    return run
+
+
+@pytest.fixture
+def run_dag_in_place(airflow_db: str, capfd: pytest.CaptureFixture[str]) -> Any:
+    """``run_dag_in_place(path, **test_kwargs)``: ``dag.test()`` of a DAG file where it lives (e.g. ``dags/``),
+    so what it finds beside itself (bundled pictures) is found as in a user's deployment."""
+    from airflow import settings
+
+    def run(dag_file: Path, **test_kwargs: Any) -> DagTestRun:
+        previous = settings.DAGS_FOLDER
+        settings.DAGS_FOLDER = str(dag_file.parent)
+        try:
+            return _test_dag_file(dag_file, capfd, test_kwargs)
+        finally:
+            settings.DAGS_FOLDER = previous
 
     return run

@@ -1,19 +1,16 @@
 """The chain DAG, a generic-operator DAG and the batch DAG's credit checks through real Airflow
-(``airflow dags test``, i.e. ``dag.test()``, in a subprocess) against the emulator."""
+(``dag.test()`` in this process, the DAG files where they live) against the emulator."""
 
 from __future__ import annotations
 
 import base64
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT, TEST_API_KEY
+from tests.paths import ROOT
 from tests.storage.test_dags_storage import xcoms
 
 pytestmark = pytest.mark.integration
@@ -21,19 +18,15 @@ CHAIN_DAG = ROOT / "dags" / "runway_text_image_video.py"
 BATCH_DAG = ROOT / "dags" / "runway_batch_videos.py"
 
 
-def run(dag_file: Path, emulator: Any, dag_id: str, flavor: str, conf: dict[str, Any] | None = None) -> str:
-    """``airflow dags test`` with the DAG's folder as dags_folder; exit code and whole output."""
-    conn = {"conn_type": "runway", "host": emulator.base_url, "password": TEST_API_KEY, "extra": {"flavor": flavor}}
-    env = {
-        **os.environ,
-        "AIRFLOW__CORE__DAGS_FOLDER": str(dag_file.parent),
-        "AIRFLOW_CONN_RUNWAY_DEFAULT": json.dumps(conn),
-        "RUNWAY_POLL_INTERVAL": "0.3",
-        "PYTHONPATH": str(ROOT),
-    }
-    cmd = [sys.executable, "-m", "airflow", "dags", "test", dag_id, "--conf", json.dumps(conf or {})]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
-    return f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+@pytest.fixture(autouse=True)
+def fast_polls(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RUNWAY_POLL_INTERVAL", "0.3")  # read by the example DAGs at parse
+
+
+def run(run_dag_in_place: Any, dag_file: Path, conf: dict[str, Any] | None = None) -> str:
+    """``dag.test()`` of ``dag_file``; the run's state and whole output."""
+    ran = run_dag_in_place(dag_file, run_conf=conf or {})
+    return f"{ran.state}\n{ran.output}"
 
 
 def creates(emulator: Any) -> list[dict[str, Any]]:
@@ -52,13 +45,14 @@ def sent_inline(logged: str, path: Path) -> bool:
     return logged in (uri, elide(uri))
 
 
-@pytest.mark.parametrize("flavor", ["cometapi", "runway"])
+@pytest.mark.parametrize("runway_connection", ["cometapi", "runway"], indirect=True)
 def test_text_image_video_upscale_chain_feeds_each_stored_output_to_the_next_step(
-    flavor: str, runway_emulator: Any, airflow_db: str, tmp_path: Path
+    runway_connection: Any, runway_emulator: Any, run_dag_in_place: Any, tmp_path: Path
 ) -> None:
+    flavor = runway_connection.flavor
     runway_emulator.configure(generation_seconds=0.5, not_visible_seconds=0)
-    output = run(CHAIN_DAG, runway_emulator, "runway_text_image_video", flavor, {"output_path": f"{tmp_path}/"})
-    assert output.startswith("exit 0"), output[-6000:]
+    output = run(run_dag_in_place, CHAIN_DAG, {"output_path": f"{tmp_path}/"})
+    assert output.startswith("success"), output[-6000:]
     image_create, video_create, upscale_create = creates(runway_emulator)
     prefix = "/runwayml/v1" if flavor == "cometapi" else "/v1"
     paths = [c["path"] for c in (image_create, video_create, upscale_create)]
@@ -102,15 +96,12 @@ with DAG("runway_generic", schedule=None, start_date=datetime(2026, 1, 1), catch
 
 
 def test_generic_operator_dag_creates_waits_and_stores_an_image(
-    runway_emulator: Any, airflow_db: str, tmp_path: Path
+    runway_connection: Any, runway_emulator: Any, run_dag_source: Any, airflow_db: str, tmp_path: Path
 ) -> None:
     runway_emulator.configure(generation_seconds=0.5, not_visible_seconds=0)
     image = ROOT / "dags" / "assets" / "demo_fractal.jpg"
-    dag_file = tmp_path / "dags" / "generic.py"
-    dag_file.parent.mkdir()
-    dag_file.write_text(GENERIC_DAG.format(image=image, out=tmp_path / "out"))
-    output = run(dag_file, runway_emulator, "runway_generic", "cometapi")
-    assert output.startswith("exit 0"), output[-6000:]
+    ran = run_dag_source("runway_generic", GENERIC_DAG.format(image=image, out=tmp_path / "out"))
+    assert ran.state == "success", ran.output[-6000:]
     [create] = creates(runway_emulator)
     assert create["body"]["promptText"] == "a lighthouse" and create["body"]["model"] == "gen4_image"
     assert sent_inline(create["body"]["referenceImages"][0]["uri"], image)
@@ -120,31 +111,35 @@ def test_generic_operator_dag_creates_waits_and_stores_an_image(
     assert xcoms(airflow_db, "runway_generic", "runway_video") == []  # not a video
 
 
-def test_batch_over_budget_fails_before_any_paid_call(runway_emulator: Any, airflow_db: str, tmp_path: Path) -> None:
+def test_batch_over_budget_fails_before_any_paid_call(
+    runway_connection: Any, runway_emulator: Any, run_dag_in_place: Any, tmp_path: Path
+) -> None:
     conf = {"output_path": f"{tmp_path}/", "budget_credits": 60}  # 3 bundled pictures x 5 s x 5 credits/s = 75
-    output = run(BATCH_DAG, runway_emulator, "runway_batch_videos", "cometapi", conf)
+    output = run(run_dag_in_place, BATCH_DAG, conf)
     assert "budget_credits=60" in output and "estimated at 75 credits" in output, output[-6000:]
     assert "Biggest items: " in output and "demo_cat.png (25)" in output
     assert runway_emulator.stats()["creates"]["attempts"] == 0
 
 
+@pytest.mark.runway_connection("runway")
 def test_batch_over_the_credit_balance_fails_before_any_paid_call(
-    runway_emulator: Any, airflow_db: str, tmp_path: Path
+    runway_connection: Any, runway_emulator: Any, run_dag_in_place: Any, tmp_path: Path
 ) -> None:
     runway_emulator.configure(credit_balance=40)
     conf = {"output_path": f"{tmp_path}/", "model": "gen4_turbo", "ratio": "1280:720"}
-    output = run(BATCH_DAG, runway_emulator, "runway_batch_videos", "runway", conf)
+    output = run(run_dag_in_place, BATCH_DAG, conf)
     assert "credit balance is 40, less than the batch of 3 item(s) estimated at 75 credits" in output, output[-6000:]
     assert runway_emulator.stats()["creates"]["attempts"] == 0
 
 
+@pytest.mark.runway_connection("runway")
 def test_batch_summary_reports_credits_from_usage_with_flavor_runway(
-    runway_emulator: Any, airflow_db: str, tmp_path: Path
+    runway_connection: Any, runway_emulator: Any, run_dag_in_place: Any, tmp_path: Path
 ) -> None:
     runway_emulator.configure(generation_seconds=0.5, not_visible_seconds=0)
     conf = {"output_path": f"{tmp_path}/", "model": "gen4_turbo", "ratio": "1280:720", "budget_credits": 75}
-    output = run(BATCH_DAG, runway_emulator, "runway_batch_videos", "runway", conf)
-    assert output.startswith("exit 0"), output[-6000:]
+    output = run(run_dag_in_place, BATCH_DAG, conf)
+    assert output.startswith("success"), output[-6000:]
     charged = sum(task.get("credits") or 0 for task in runway_emulator.stats()["tasks"].values())
     summary = json.loads((tmp_path / "runway-batch-summary.json").read_text())
     assert summary["outcomes"]["created"] == 3
@@ -154,9 +149,11 @@ def test_batch_summary_reports_credits_from_usage_with_flavor_runway(
     assert "Credits used: 75 (usage" in (tmp_path / "runway-batch-summary.md").read_text()
 
 
-def test_batch_summary_labels_the_estimate_with_cometapi(runway_emulator: Any, airflow_db: str, tmp_path: Path) -> None:
+def test_batch_summary_labels_the_estimate_with_cometapi(
+    runway_connection: Any, runway_emulator: Any, run_dag_in_place: Any, tmp_path: Path
+) -> None:
     runway_emulator.configure(generation_seconds=0.5, not_visible_seconds=0)
-    output = run(BATCH_DAG, runway_emulator, "runway_batch_videos", "cometapi", {"output_path": f"{tmp_path}/"})
-    assert output.startswith("exit 0"), output[-6000:]
+    output = run(run_dag_in_place, BATCH_DAG, {"output_path": f"{tmp_path}/"})
+    assert output.startswith("success"), output[-6000:]
     credits = json.loads((tmp_path / "runway-batch-summary.json").read_text())["credits"]
     assert credits["credits_source"] == "estimate" and credits["credits_used"] == 75

@@ -143,7 +143,7 @@ def test_each_endpoint_is_created_waited_and_stored(
 
 
 def connect(monkeypatch: Any, emulator: Any, flavor: str) -> None:
-    from tests.conftest import TEST_API_KEY
+    from airflow_provider_runway.emulator.pytest_plugin import TEST_API_KEY
 
     conn = {"conn_type": "runway", "host": emulator.base_url, "password": TEST_API_KEY, "extra": {"flavor": flavor}}
     monkeypatch.setenv("AIRFLOW_CONN_RUNWAY_DEFAULT", json.dumps(conn))

@@ -107,6 +107,10 @@ def test_readme_quick_start_dag(
 ) -> None:
     source = readme_quick_start().replace("/data/videos/", f"{tmp_path}/videos/")
     assert "RunwayImageToVideoOperator" in source and "RunwayTaskSensor" in source
+    # The README's wait polls every 10 s (right for a real API); here every second, nothing else changes.
+    assert source.count("deferrable=True)") == 1
+    source = source.replace("deferrable=True)", "deferrable=True, poll_interval=1)")
+    cometapi_stand_in.configure(not_visible_seconds=1.5)  # still unknown to the first poll
     ran = run_dag_source("cat_video", source)
     assert ran.state == "success", ran.output[-4000:]
     assert_seed_create(cometapi_stand_in)

@@ -81,7 +81,8 @@ def test_500_concurrent_polls_share_one_bounded_session_that_closes_with_the_loo
 
     seen, stats, distinct_hooks = leak_watch.run(poll_twice)
     assert distinct_hooks == 500
-    assert seen.count("RUNNING") + seen.count("THROTTLED") == 1000
+    assert set(seen) <= {"PENDING", "THROTTLED", "RUNNING"}, set(seen)
+    assert len(seen) == 1000
     assert runway_connection.emulator.stats()["polls"]["count"] == 1000
     assert stats.completed == 1000
     # 500 polls start at once: the bound is reached and never passed.

@@ -44,7 +44,7 @@ def expired_url(runway_connection: RunwayTestConnection, succeeded: str) -> str:
     """The task's output URL, signed to expire within a second, after it expired."""
     runway_connection.emulator.configure(output_ttl_seconds=1)
     [url] = RunwayHook(retry_policy=FAST).get_task(succeeded).output
-    time.sleep(2.1)  # the signature's expiry is a whole second
+    runway_connection.emulator.advance(2.1)  # the signature's expiry is a whole second
     runway_connection.emulator.configure(output_ttl_seconds=600)  # fresh URLs live long enough to be used
     return url
 

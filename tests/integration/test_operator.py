@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import ast
-import logging
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,7 +12,6 @@ from airflow_provider_runway.errors import InvalidRequestError
 from airflow_provider_runway.hooks.runway import RunwayHook
 from airflow_provider_runway.operators.runway import RunwayImageToVideoOperator
 from airflow_provider_runway.resume import SubmittedTask
-from tests.integration.test_dags import run_dag_file
 
 pytestmark = pytest.mark.integration
 CAT = "https://cdn.britannica.com/70/234870-050-D4D024BB/Orange-colored-cat-yawns-displaying-teeth.jpg"
@@ -140,18 +137,13 @@ with DAG("runway_failures", schedule=None, start_date=datetime(2026, 1, 1), catc
 """
 
 
-def write_dag(tmp_path: Path, name: str, source: str) -> Path:
-    dag_file = tmp_path / "dags" / f"{name}.py"
-    dag_file.parent.mkdir(exist_ok=True)
-    dag_file.write_text(source)
-    return dag_file
-
-
-def test_operator_and_sensor_modes_all_succeed(runway_emulator: Any, airflow_db: str, tmp_path: Path) -> None:
+def test_operator_and_sensor_modes_all_succeed(
+    runway_emulator: Any, runway_connection: Any, run_dag_source: Any
+) -> None:
     runway_emulator.configure(generation_seconds=1.0, not_visible_seconds=0.3)
-    proc = run_dag_file(write_dag(tmp_path, "modes", MODES_DAG), runway_emulator.base_url, dag_id="runway_modes")
-    output = proc.stdout + proc.stderr
-    assert proc.returncode == 0, output[-6000:]
+    ran = run_dag_source("runway_modes", MODES_DAG)
+    output = ran.output
+    assert ran.state == "success", output[-6000:]
     stats = runway_emulator.stats()
     assert stats["creates"]["count"] == 4
     assert {t["status"] for t in stats["tasks"].values()} == {"SUCCEEDED"}
@@ -168,17 +160,17 @@ def test_operator_and_sensor_modes_all_succeed(runway_emulator: Any, airflow_db:
         assert re.search(line, output), line
 
 
-def test_failures_are_clear_and_leave_nothing_running(runway_emulator: Any, airflow_db: str, tmp_path: Path) -> None:
+def test_failures_are_clear_and_leave_nothing_running(
+    runway_emulator: Any, runway_connection: Any, run_dag_source: Any
+) -> None:
     runway_emulator.configure(generation_seconds=30.0, not_visible_seconds=0.3)
-    proc = run_dag_file(write_dag(tmp_path, "failing", FAILING_DAG), runway_emulator.base_url, dag_id="runway_failures")
-    output = proc.stdout + proc.stderr
+    output = run_dag_source("runway_failures", FAILING_DAG).output
     assert "SAFETY.INPUT.TEXT" in output
     assert "it will not be resubmitted automatically" in output
     assert "Timed out waiting for Runway task" in output
     assert "last status: " in output
     statuses = {t["status"] for t in runway_emulator.stats()["tasks"].values()}
     assert statuses == {"FAILED", "CANCELLED"}, statuses  # the timed-out wait cancelled its task
-    logging.getLogger(__name__).info("dag test exit code %s", proc.returncode)
 
 
 def test_worker_on_kill_cancels_the_task_being_waited_on(runway_emulator: Any, runway_connection: Any) -> None:

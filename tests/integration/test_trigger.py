@@ -61,6 +61,7 @@ def test_exactly_one_success_event(runway_emulator: Any, runway_connection: Any)
     assert event["task"]["output"]
 
 
+@pytest.mark.slow  # real retry back-offs (~9 s)
 def test_transient_errors_do_not_end_the_wait(runway_emulator: Any, runway_connection: Any) -> None:
     runway_emulator.configure(generation_seconds=1.0, not_visible_seconds=0)
     task_id = submit()
@@ -144,6 +145,7 @@ def test_trigger_restarted_from_kwargs_finishes_the_same_task_on_its_poll_grid(
     assert min(b - a for a, b in itertools.pairwise(times)) >= 1.8, times
 
 
+@pytest.mark.slow  # 30 triggers over several real poll intervals (~7 s)
 def test_a_batch_of_triggers_polls_spread_and_never_faster_than_asked(
     runway_emulator: Any, runway_connection: Any
 ) -> None:
