@@ -207,6 +207,17 @@ def default_model(flavor: str, endpoint: str = IMAGE_TO_VIDEO) -> str:
 DEFAULT_MODEL = default_model(COMETAPI)
 
 
+def default_ratio(flavor: str, model: str | None = None, endpoint: str = IMAGE_TO_VIDEO) -> str | None:
+    """A ratio ``model`` (default: the flavor's default model) takes: the API's documented default,
+    else the first it lists; None when the catalog does not know the model's ratios."""
+    spec = load_catalog().endpoint(endpoint)
+    known = spec.models.get(model or default_model(flavor, endpoint)) if spec is not None else None
+    ratio = known.fields.get("ratio") if known is not None else None
+    if ratio is None:
+        return None
+    return str(ratio.default) if ratio.default is not None else (str(ratio.values[0]) if ratio.values else None)
+
+
 def check_image_uri(uri: Any, flavor: FlavorSpec, wire: str = "promptImage") -> None:
     """Validate one image reference: https URL, base64 data URI, or (Runway) a runway:// upload."""
     check_uri(uri, "image", At(wire), flavor.name)

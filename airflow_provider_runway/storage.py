@@ -236,15 +236,6 @@ def _already_stored(op: Any, context: Mapping[str, Any], prepared: PreparedReque
 # -- after the wait ------------------------------------------------------------------------------
 
 
-def _download(hook: Any, url: str, target: str, runway_task_id: str) -> int:
-    import inspect
-
-    # Hooks that can refresh an expired output URL take the task id; older ones only the URL.
-    if "runway_task_id" in inspect.signature(hook.download_output).parameters:
-        return int(hook.download_output(url, target, runway_task_id=runway_task_id, output_index=0))
-    return int(hook.download_output(url, target))
-
-
 def _digest(staging: Path) -> tuple[str, float | None]:
     sha = hashlib.sha256()
     with staging.open("rb") as handle:
@@ -311,7 +302,8 @@ def store_output(op: Any, context: Mapping[str, Any], task: Mapping[str, Any]) -
             Path(storage_path(staging_dir)).mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=storage_path(staging_dir) if staging_dir else None) as tmp:
             staging = Path(tmp) / ".output.partial"
-            size = _download(RunwayHook(op.runway_conn_id), url, str(staging), runway_task_id)
+            hook = RunwayHook(op.runway_conn_id)  # an expired URL is renewed from the task
+            size = hook.download_output(url, str(staging), runway_task_id=runway_task_id, output_index=0)
             content_type = _sniff(staging)
             kind = output_kind(endpoint) or (content_type or VIDEO).partition("/")[0]
             target = output_location(output, key, runway_task_id, output_suffix(kind, content_type))

@@ -53,8 +53,8 @@ with DAG(
         "output_path": Param(os.environ.get("RUNWAY_OUTPUT_DIR", "/tmp/runway-videos") + "/", type="string"),
         "output_conn_id": Param("", type="string", description="connection for writing videos"),
         "prompt_text": Param("A slow cinematic camera push-in, gentle natural motion", type="string"),
-        "model": Param("gen3a_turbo", type="string"),
-        "ratio": Param("1280:768", type="string"),
+        "model": Param("", type="string", description="empty: the connection flavor's default model"),
+        "ratio": Param("", type="string", description="empty: a ratio the model takes (its API default)"),
         "duration": Param(5, type="integer"),
         "seed": Param(None, type=["null", "integer"]),
         "budget_credits": Param(None, type=["null", "number"], description="refuse a batch estimated above this"),
@@ -69,8 +69,13 @@ with DAG(
         from airflow_provider_runway.batch import ITEM_DEFAULTS, check_batch_credits, plan_items
         from airflow_provider_runway.budget import describe_credits
         from airflow_provider_runway.hooks.runway import RunwayHook
+        from airflow_provider_runway.models import default_model, default_ratio
 
         p = params or {}
+        hook = RunwayHook()
+        model = p.get("model") or default_model(hook.flavor)
+        defaults = {name: p.get(name) for name in ITEM_DEFAULTS}
+        defaults.update(model=model, ratio=p.get("ratio") or default_ratio(hook.flavor, model))
         shared = {
             "output_path": str(p["output_path"]).rstrip("/") + "/",
             "image_conn_id": p.get("image_conn_id") or None,
@@ -80,11 +85,11 @@ with DAG(
             images=p.get("images") or None,
             manifest=p.get("manifest") or None,
             image_conn_id=shared["image_conn_id"],
-            defaults={name: p.get(name) for name in ITEM_DEFAULTS},
+            defaults=defaults,
             shared=shared,
         )
         print(f"{len(items)} picture(s) to turn into videos under {shared['output_path']}")
-        credits = check_batch_credits(items, p.get("budget_credits"), RunwayHook(), datetime.now(timezone.utc).date())
+        credits = check_batch_credits(items, p.get("budget_credits"), hook, datetime.now(timezone.utc).date())
         print(describe_credits(credits))
         ti.xcom_push(key=CREDITS_KEY, value=credits)
         return items

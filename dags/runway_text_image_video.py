@@ -31,8 +31,6 @@ from airflow_provider_runway.operators.generate import RunwayTextToImageOperator
 from airflow_provider_runway.operators.runway import RunwayImageToVideoOperator
 
 BUNDLED_PICTURE = str(Path(__file__).parent / "assets" / "demo_cat.png")
-# A ratio the flavor's default image-to-video model accepts.
-VIDEO_RATIO = {"cometapi": "1280:768", "runway": "1280:720"}
 SETTINGS = "{{ ti.xcom_pull(task_ids='settings')['%s'] }}"
 READ_WITH = "{{ params.output_conn_id or '' }}"  # each step reads what the previous one wrote
 STORED = "{{ ti.xcom_pull(task_ids='%s', key='runway_output')['output'] }}"
@@ -66,6 +64,7 @@ with DAG(
         import re
 
         from airflow_provider_runway.hooks.runway import RunwayHook
+        from airflow_provider_runway.models import default_ratio
 
         p = params or {}
         flavor = RunwayHook(p["runway_conn_id"]).flavor
@@ -74,7 +73,7 @@ with DAG(
             "flavor": flavor,
             "folder": folder,
             "video_model": p.get("video_model") or None,
-            "video_ratio": p.get("video_ratio") or VIDEO_RATIO.get(flavor),
+            "video_ratio": p.get("video_ratio") or default_ratio(flavor, p.get("video_model") or None),
             "reference_image": p.get("reference_image") or None,
         }
         print(f"Flavor {flavor}; outputs under {folder}")

@@ -126,7 +126,7 @@ def test_batch_over_the_credit_balance_fails_before_any_paid_call(
     runway_connection: Any, runway_emulator: Any, run_dag_in_place: Any, tmp_path: Path
 ) -> None:
     runway_emulator.configure(credit_balance=40)
-    conf = {"output_path": f"{tmp_path}/", "model": "gen4_turbo", "ratio": "1280:720"}
+    conf = {"output_path": f"{tmp_path}/"}  # model and ratio: the runway flavor's defaults
     output = run(run_dag_in_place, BATCH_DAG, conf)
     assert "credit balance is 40, less than the batch of 3 item(s) estimated at 75 credits" in output, output[-6000:]
     assert runway_emulator.stats()["creates"]["attempts"] == 0
@@ -137,7 +137,7 @@ def test_batch_summary_reports_credits_from_usage_with_flavor_runway(
     runway_connection: Any, runway_emulator: Any, run_dag_in_place: Any, tmp_path: Path
 ) -> None:
     runway_emulator.configure(generation_seconds=0.5, not_visible_seconds=0)
-    conf = {"output_path": f"{tmp_path}/", "model": "gen4_turbo", "ratio": "1280:720", "budget_credits": 75}
+    conf = {"output_path": f"{tmp_path}/", "budget_credits": 75}  # model and ratio: the flavor's defaults
     output = run(run_dag_in_place, BATCH_DAG, conf)
     assert output.startswith("success"), output[-6000:]
     charged = sum(task.get("credits") or 0 for task in runway_emulator.stats()["tasks"].values())
@@ -146,6 +146,8 @@ def test_batch_summary_reports_credits_from_usage_with_flavor_runway(
     credits = summary["credits"]
     assert credits["credits_source"] == "usage" and credits["credits_used"] == charged == 75
     assert credits["credits_estimated"] == 75
+    bodies = [c["body"] for c in creates(runway_emulator)]
+    assert {(b["model"], b["ratio"]) for b in bodies} == {("gen4_turbo", "1280:720")}
     assert "Credits used: 75 (usage" in (tmp_path / "runway-batch-summary.md").read_text()
 
 

@@ -226,3 +226,12 @@ def test_content_moderation_accepted(value: dict[str, str]) -> None:
 def test_content_moderation_refused(value: Any, fragment: str) -> None:
     message = refused(i2v(URL, contentModeration=value), COMETAPI)
     assert message.startswith("content_moderation (contentModeration):") and fragment in message
+
+
+def test_the_image_types_read_from_files_are_the_ones_the_catalog_lets_through() -> None:
+    # A file is sent as a data URI of its sniffed type: each accepted type must pass the catalog's check.
+    from airflow_provider_runway.catalog import load_catalog
+    from airflow_provider_runway.inputs import ACCEPTED
+
+    allowed = set(load_catalog().media["image"].data_uri_types)
+    assert {media_type.split("/", 1)[1] for media_type in ACCEPTED["image"]} <= allowed

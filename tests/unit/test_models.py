@@ -21,6 +21,7 @@ from airflow_provider_runway.models import (
     RUNWAY,
     build_image_to_video_body,
     default_model,
+    default_ratio,
     flavor_spec,
     validate_body,
 )
@@ -310,3 +311,20 @@ def test_seed_range_per_flavor(flavor: str, model: str, seed: int, ok: bool) -> 
 @pytest.mark.parametrize("seed", [True, 4.0, "abc", [1]])
 def test_seed_must_be_an_integer(seed: Any) -> None:
     assert "must be an integer" in str(refused(body(seed=seed), COMETAPI))
+
+
+@pytest.mark.parametrize("flavor", [COMETAPI, RUNWAY])
+@pytest.mark.parametrize("model", [None, "gen4_turbo", "veo3.1", "gen4.5"])
+def test_the_default_ratio_is_one_the_model_accepts(flavor: str, model: str | None) -> None:
+    chosen = model or default_model(flavor)
+    ratio = default_ratio(flavor, model)
+    assert ratio is not None
+    body = {"promptImage": "https://images.example.com/a.jpg", "promptText": "a cat", "model": chosen, "ratio": ratio}
+    body["duration"] = 8
+    if chosen.startswith("gen"):
+        body["duration"] = 5
+    validate_body(body, flavor, "image_to_video")  # accepted as is
+
+
+def test_no_default_ratio_for_a_model_the_catalog_does_not_know() -> None:
+    assert default_ratio(RUNWAY, "a_model_from_next_year") is None
