@@ -8,9 +8,10 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PYTHON_PREFERENCE := only-system
 LOWEST_ENV := .venv-airflow-3.1
 PYTEST_ARGS ?=
-# Both cores for the tests that share nothing (work stealing: the slow tests do not pile up on one
-# core); real Airflow process tests run on their own after.
-PARALLEL ?= -n 2 --dist worksteal
+# Four workers on two cores for the tests that share nothing: they mostly wait on HTTP and on tasks
+# generating (work stealing: the slow tests do not pile up on one worker);
+# real Airflow process tests run on their own after.
+PARALLEL ?= -n 4 --dist worksteal
 # The edit loop leaves the fault matrix (real retry back-offs, ~2 min of waits) to `make test`.
 CHECK_TESTS := tests/unit tests/emulator tests/integration tests/property tests/storage tests/ui
 # What depends on the Airflow version (pure modules and the emulator do not).

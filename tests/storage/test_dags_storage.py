@@ -1,4 +1,5 @@
-"""Stored images to stored videos through real Airflow (``dag.test()``), the emulator and S3 on loopback.
+"""Stored images to stored videos through real Airflow (``dag.test()`` in this process), the emulator and S3
+on loopback.
 
 Each DAG runs twice where it matters: the second run must find what the first stored and pay
 for nothing (the emulator's create count does not move).
@@ -9,16 +10,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from airflow_provider_runway.emulator.pytest_plugin import TEST_API_KEY
 from tests.paths import ROOT
 from tests.storage.images import CAT_PNG, FRACTAL_JPEG, GIF, SUNSET_WEBP
 
@@ -46,21 +43,17 @@ with DAG("runway_storage", schedule=None, start_date=datetime(2026, 1, 1), catch
 """
 
 
-def run(dag_file: Path, emulator: Any, s3: S3Server, dag_id: str, conf: dict[str, Any] | None = None) -> str:
-    """``airflow dags test`` (``dag.test()``) in a subprocess; its exit code and whole output."""
-    env = dict(os.environ)
-    env.update(
-        s3.env,
-        AIRFLOW__CORE__DAGS_FOLDER=str(dag_file.parent),
-        AIRFLOW_CONN_RUNWAY_DEFAULT=json.dumps(
-            {"conn_type": "runway", "host": emulator.base_url, "password": TEST_API_KEY}
-        ),
-        RUNWAY_POLL_INTERVAL="0.3",
-        PYTHONPATH=str(ROOT),
-    )
-    cmd = [sys.executable, "-m", "airflow", "dags", "test", dag_id, "--conf", json.dumps(conf or {})]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
-    return f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}"
+@pytest.fixture
+def dag_env(s3_server: S3Server, runway_connection: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The S3 connection and credentials, the emulator's connection and quick polls, for dag.test()."""
+    for name, value in s3_server.env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("RUNWAY_POLL_INTERVAL", "0.3")  # read by the example DAGs at parse
+
+
+def ran(result: Any) -> str:
+    """A DagTestRun as one text: the run's state, then everything it printed and logged."""
+    return f"{result.state}\n{result.output}"
 
 
 def query(airflow_home: str, sql: str, *args: Any) -> list[tuple[Any, ...]]:
@@ -79,9 +72,8 @@ def creates(emulator: Any) -> int:
     return int(emulator.stats()["creates"]["count"])
 
 
-@pytest.mark.slow
 def test_operator_and_sensor_store_videos_and_a_rerun_skips_the_paid_create(
-    s3_server: S3Server, runway_emulator: Any, airflow_db: str, tmp_path: Path
+    s3_server: S3Server, runway_emulator: Any, airflow_db: str, dag_env: None, run_dag_source: Any, tmp_path: Path
 ) -> None:
     runway_emulator.configure(generation_seconds=1.0, not_visible_seconds=0.3)
     bucket_in, bucket_out = s3_server.bucket("in"), s3_server.bucket("out")
@@ -91,12 +83,8 @@ def test_operator_and_sensor_store_videos_and_a_rerun_skips_the_paid_create(
     local_out = tmp_path / "videos"
     source = STORAGE_DAG.format(image=image, output=f"s3://{bucket_out}/videos/", local_image=local_image,
                                 local_out=f"{local_out}/")  # fmt: skip
-    dag_file = tmp_path / "dags" / "storage.py"
-    dag_file.parent.mkdir()
-    dag_file.write_text(source)
-
-    output = run(dag_file, runway_emulator, s3_server, "runway_storage")
-    assert output.startswith("exit 0"), output[-6000:]
+    output = ran(run_dag_source("runway_storage", source))
+    assert output.startswith("success"), output[-6000:]
     assert creates(runway_emulator) == 2
     make_create = next(r for r in runway_emulator.requests() if r["method"] == "POST" and r["body"].get("seed") == 5)
     assert base64.b64decode(make_create["body"]["promptImage"].partition(",")[2]) == CAT_PNG
@@ -137,8 +125,8 @@ def test_operator_and_sensor_store_videos_and_a_rerun_skips_the_paid_create(
     by_alias = "select count(*) from asset_event e join asset a on a.id = e.asset_id where a.uri = ?"
     assert query(home, by_alias, meta["video"]) == [(1,)]  # the alias made the video its own asset
 
-    output = run(dag_file, runway_emulator, s3_server, "runway_storage")
-    assert output.startswith("exit 0"), output[-6000:]
+    output = ran(run_dag_source("runway_storage", source))
+    assert output.startswith("success"), output[-6000:]
     assert creates(runway_emulator) == 3  # "make" paid nothing; the plain submit created again
     assert f"Skipped, already done: {meta['video']}" in output
     assert s3_server.keys(bucket_out) == sorted([mp4_key, json_key])
@@ -151,9 +139,8 @@ def test_operator_and_sensor_store_videos_and_a_rerun_skips_the_paid_create(
 BATCH_DAG = ROOT / "dags" / "runway_batch_videos.py"
 
 
-@pytest.mark.slow
 def test_batch_dag_turns_a_bucket_of_pictures_into_videos_once(
-    s3_server: S3Server, runway_emulator: Any, airflow_db: str
+    s3_server: S3Server, runway_emulator: Any, airflow_db: str, dag_env: None, run_dag_in_place: Any
 ) -> None:
     runway_emulator.configure(generation_seconds=1.0, not_visible_seconds=0.3)
     bucket_in, bucket_out = s3_server.bucket("pictures"), s3_server.bucket("videos")
@@ -169,8 +156,8 @@ def test_batch_dag_turns_a_bucket_of_pictures_into_videos_once(
         "output_path": f"s3://{bucket_out}/made/",
         "output_conn_id": s3_server.conn_id,
     }
-    output = run(BATCH_DAG, runway_emulator, s3_server, "runway_batch_videos", conf)
-    assert output.startswith("exit 0"), output[-6000:]
+    output = ran(run_dag_in_place(BATCH_DAG, run_conf=conf))
+    assert output.startswith("success"), output[-6000:]
     assert creates(runway_emulator) == 3
     keys = s3_server.keys(bucket_out)
     sidecars = [json.loads(s3_server.get(bucket_out, k)) for k in keys if k.endswith(".json") and "summary" not in k]
@@ -182,8 +169,8 @@ def test_batch_dag_turns_a_bucket_of_pictures_into_videos_once(
     assert summary["seconds_of_video_made"] == pytest.approx(15.0, abs=0.4)
     assert "3 image(s): 3 created" in s3_server.get(bucket_out, "made/runway-batch-summary.md").decode()
 
-    output = run(BATCH_DAG, runway_emulator, s3_server, "runway_batch_videos", conf)
-    assert output.startswith("exit 0"), output[-6000:]
+    output = ran(run_dag_in_place(BATCH_DAG, run_conf=conf))
+    assert output.startswith("success"), output[-6000:]
     assert creates(runway_emulator) == 3  # the second run paid for nothing
     assert output.count("Skipped, already done") == 3
     summary = json.loads(s3_server.get(bucket_out, "made/runway-batch-summary.json"))
@@ -192,9 +179,8 @@ def test_batch_dag_turns_a_bucket_of_pictures_into_videos_once(
     assert s3_server.keys(bucket_out) == keys
 
 
-@pytest.mark.slow
 def test_batch_manifest_reports_each_failure_by_code(
-    s3_server: S3Server, runway_emulator: Any, airflow_db: str, tmp_path: Path
+    s3_server: S3Server, runway_emulator: Any, dag_env: None, run_dag_in_place: Any, tmp_path: Path
 ) -> None:
     runway_emulator.configure(generation_seconds=1.0, not_visible_seconds=0.3)
     bucket = s3_server.bucket("batch")
@@ -209,7 +195,7 @@ def test_batch_manifest_reports_each_failure_by_code(
     manifest = s3_server.put(bucket, "manifest.jsonl", "\n".join(json.dumps(line) for line in lines).encode())
     out = tmp_path / "out"
     conf = {"manifest": manifest, "images": "", "image_conn_id": s3_server.conn_id, "output_path": f"{out}/"}
-    run(BATCH_DAG, runway_emulator, s3_server, "runway_batch_videos", conf)
+    run_dag_in_place(BATCH_DAG, run_conf=conf)  # two of its items fail; the summary still runs
     summary = json.loads((out / "runway-batch-summary.json").read_text())
     assert summary["outcomes"] == {"created": 1, "skipped": 0, "failed": 2}
     assert summary["failure_codes"] == {"INVALID_INPUT": 1, "SAFETY.INPUT.TEXT": 1}
