@@ -255,8 +255,8 @@ def summary_markdown(summary: Mapping[str, Any]) -> str:
         "# Runway batch summary",
         "",
         f"{summary['images']} image(s): {outcomes[CREATED]} created, {outcomes[SKIPPED]} skipped (already done), "
-        f"{outcomes[FAILED]} failed; {summary['seconds_of_video_made']:g} s of video made, "
-        f"{summary['seconds_of_video_stored']:g} s stored in all.",
+        f"{outcomes[FAILED]} failed; {summary['seconds_of_video_made']:.10g} s of video made, "
+        f"{summary['seconds_of_video_stored']:.10g} s stored in all.",
         "",
         "| # | image | outcome | video | seconds | Runway task | failure |",
         "|---|---|---|---|---|---|---|",
@@ -271,7 +271,7 @@ def summary_markdown(summary: Mapping[str, Any]) -> str:
     credits = summary.get("credits")
     if credits:
         used, source, note = credits["credits_used"], credits["credits_source"], credits["credits_note"]
-        lines += ["", f"Credits used: {used:g} ({source}: {note})"]
+        lines += ["", f"Credits used: {used:.10g} ({source}: {note})"]
     return "\n".join(lines) + "\n"
 
 

@@ -26,7 +26,7 @@ def describe_estimate(estimate: CreditEstimate) -> str:
     """``12 credits (gen4_turbo: 5 s x ...)`` or ``unknown (...)``: the line every create logs."""
     if estimate.credits is None:
         return f"unknown ({estimate.basis})"
-    return f"{estimate.credits:g} credits ({estimate.basis})"
+    return f"{estimate.credits:.10g} credits ({estimate.basis})"
 
 
 def as_credits(value: Any, name: str) -> float | None:
@@ -49,12 +49,12 @@ def task_refusal(estimate: CreditEstimate, max_credits: Any) -> str | None:
         return None
     if estimate.credits is None:
         return (
-            f"max_credits={cap:g}: the cost of this task cannot be estimated ({estimate.basis}); "
+            f"max_credits={cap:.10g}: the cost of this task cannot be estimated ({estimate.basis}); "
             "not creating it. Set max_credits=None to run it without a cap, or choose a model whose price is known."
         )
     if estimate.credits > cap:
         return (
-            f"max_credits={cap:g}: this task is estimated at {estimate.credits:g} credits ({estimate.basis}); "
+            f"max_credits={cap:.10g}: this task is estimated at {estimate.credits:.10g} credits ({estimate.basis}); "
             "not creating it. Raise max_credits or make the request cheaper (shorter, another model)."
         )
     return None
@@ -76,7 +76,7 @@ class BatchEstimate:
         return sorted(known, key=lambda item: item[1], reverse=True)[:count]
 
     def describe_biggest(self) -> str:
-        return ", ".join(f"{label} ({credits:g})" for label, credits in self.biggest()) or "none"
+        return ", ".join(f"{label} ({credits:.10g})" for label, credits in self.biggest()) or "none"
 
 
 def batch_estimate(items: Sequence[tuple[str, CreditEstimate]]) -> BatchEstimate:
@@ -88,21 +88,21 @@ def batch_estimate(items: Sequence[tuple[str, CreditEstimate]]) -> BatchEstimate
 def batch_refusal(batch: BatchEstimate, budget_credits: Any, balance: float | None = None) -> str | None:
     """Why a batch must not start (over the budget, the balance, or of unknown cost under a cap), or None."""
     cap = as_credits(budget_credits, "budget_credits")
-    what = f"{len(batch.items)} item(s) estimated at {batch.total:g} credits"
+    what = f"{len(batch.items)} item(s) estimated at {batch.total:.10g} credits"
     if cap is not None and batch.unknown:
         return (
-            f"budget_credits={cap:g}: {len(batch.unknown)} item(s) cannot be estimated "
+            f"budget_credits={cap:.10g}: {len(batch.unknown)} item(s) cannot be estimated "
             f"({', '.join(batch.unknown[:BIGGEST_SHOWN])}); not starting. Set budget_credits to null to run "
             "without a budget, or choose a model whose price is known."
         )
     if cap is not None and batch.total > cap:
         return (
-            f"budget_credits={cap:g}: the batch of {what} is over budget; not starting. "
+            f"budget_credits={cap:.10g}: the batch of {what} is over budget; not starting. "
             f"Biggest items: {batch.describe_biggest()}. Raise budget_credits or make the batch smaller."
         )
     if balance is not None and batch.total > balance:
         return (
-            f"The organization's credit balance is {balance:g}, less than the batch of {what}; not starting. "
+            f"The organization's credit balance is {balance:.10g}, less than the batch of {what}; not starting. "
             f"Biggest items: {batch.describe_biggest()}. Add credits or make the batch smaller."
         )
     return None
@@ -131,12 +131,12 @@ def usage_credits(usage: Mapping[str, Any], models: Sequence[str] | None = None)
 
 def describe_credits(record: Mapping[str, Any]) -> str:
     """One line on a checked batch: its estimate, and the balance when the flavor has one."""
-    line = f"Estimated cost of the batch: {record['estimated_total']:g} credits"
+    line = f"Estimated cost of the batch: {record['estimated_total']:.10g} credits"
     unknown = sum(1 for credits in record.get("item_credits") or [] if credits is None)
     if unknown:
         line += f" ({unknown} item(s) of unknown price not included)"
     if record.get("balance") is not None:
-        line += f"; the organization's credit balance is {record['balance']:g}"
+        line += f"; the organization's credit balance is {record['balance']:.10g}"
     return line
 
 

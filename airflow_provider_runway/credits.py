@@ -85,19 +85,19 @@ def _amount(model: ModelSpec, price: Price, body: Mapping[str, Any], rate: float
     if price.per == "second":
         seconds, why = _seconds(model, price, body)
         if seconds is None:
-            return None, f"{name}: {rate:g} credits/s, but the duration is unknown"
-        return seconds * rate, f"{name}: {seconds:g} s x {rate:g} credits/s{why}"
+            return None, f"{name}: {rate:.10g} credits/s, but the duration is unknown"
+        return seconds * rate, f"{name}: {seconds:.10g} s x {rate:.10g} credits/s{why}"
     if price.per == "image":
         count = _loose(body.get("outputCount", 1))
         count = count if isinstance(count, int) and count > 0 else 1
-        return count * rate, f"{name}: {count} image(s) x {rate:g} credits"
+        return count * rate, f"{name}: {count} image(s) x {rate:.10g} credits"
     if price.per == "characters" and price.per_characters:
         text = body.get("promptText")
         chars = len(text) if isinstance(text, str) else 0
         blocks = math.ceil(chars / price.per_characters)
-        return blocks * rate, f"{name}: {chars} characters, {rate:g} credit(s) per {price.per_characters}"
+        return blocks * rate, f"{name}: {chars} characters, {rate:.10g} credit(s) per {price.per_characters}"
     if price.per == "call":
-        return rate, f"{name}: {rate:g} credits per call"
+        return rate, f"{name}: {rate:.10g} credits per call"
     return None, f"{name}: priced by an input whose length is not known before the call"
 
 
@@ -125,9 +125,9 @@ def estimate_credits(endpoint: str, body: Mapping[str, Any], flavor: str = COMET
         return _unknown(f"{basis}; {price.note}".rstrip("; "))
     credits += price.extra_per_call
     if price.extra_per_call:
-        basis += f" + {price.extra_per_call:g} per call"
+        basis += f" + {price.extra_per_call:.10g} per call"
     if price.minimum is not None and credits < price.minimum:
-        credits, basis = price.minimum, f"{basis}, raised to the {price.minimum:g}-credit minimum"
+        credits, basis = price.minimum, f"{basis}, raised to the {price.minimum:.10g}-credit minimum"
     basis += f"; price {price.status}, checked {price.checked}"
     if flavor == COMETAPI:
         basis += "; Runway's list price (CometAPI bills its own)"

@@ -305,7 +305,9 @@ def _check_seed(body: Mapping[str, Any], spec: EndpointSpec, flavor: str) -> Non
     seed = body.get("seed")
     if not isinstance(seed, int) or isinstance(seed, bool):
         return
-    top = spec.rules(flavor).seed_max or FLAVORS[flavor].seed_max
+    # The endpoint's own rule for the flavor (CometAPI documents 0-999999999 on image_to_video only),
+    # else the flavor's general range: the same data the catalog gives every other reader.
+    top = spec.rules(flavor).seed_max or load_catalog().flavors[flavor].seed_max
     if not 0 <= seed <= top:
         raise invalid("seed", f"must be between 0 and {top} through flavor {flavor}, got {seed}")
 

@@ -96,11 +96,22 @@ def as_bool(value: Any, at: At) -> bool:
     raise invalid(at.wire, at.says(f"must be true or false, got {value!r}"))
 
 
+def _shown(number: float | None) -> str:
+    """A bound as a user wrote it: 999999999, not 1e+09; 0.5 stays 0.5."""
+    if number is None:
+        return ""
+    return str(int(number)) if float(number).is_integer() else f"{number:g}"
+
+
 def _within(number: float, spec: FieldSpec, at: At, checks: Checks) -> None:
     low, high = spec.minimum, spec.maximum
     if (low is not None and number < low) or (high is not None and number > high):
-        bounds = f"between {low:g} and {high:g}" if low is not None and high is not None else f"within {low}..{high}"
-        checks.rule(at.wire, at.says(f"must be {bounds} for model {checks.model}, got {number:g}"))
+        bounds = (
+            f"between {_shown(low)} and {_shown(high)}"
+            if low is not None and high is not None
+            else f"within {_shown(low)}..{_shown(high)}"
+        )
+        checks.rule(at.wire, at.says(f"must be {bounds} for model {checks.model}, got {_shown(number)}"))
 
 
 def check_integer(value: Any, spec: FieldSpec, at: At, checks: Checks) -> Any:

@@ -39,7 +39,7 @@ pytestmark = [
 DAG_ID = "runway_proc_ha"
 WAITS = 8
 CAPACITY_A = WAITS // 2
-HEALTH_CHECK_THRESHOLD = 8.0  # seconds; the stack's [triggerer] triggerer_health_check_threshold
+HEALTH_CHECK_THRESHOLD = 8  # seconds, whole (3.1 reads an int): [triggerer] triggerer_health_check_threshold
 ON_KILL_LOG = "Trigger cancelled by user action"
 
 

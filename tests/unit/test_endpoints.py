@@ -254,3 +254,12 @@ def test_estimate_basis_reads_as_arithmetic_and_names_the_assumption() -> None:
 def test_unknown_prices_are_said_to_be_unknown(endpoint: str, body: dict[str, Any]) -> None:
     estimate = estimate_credits(endpoint, body, RUNWAY)
     assert estimate.credits is None and not estimate.known and estimate.basis
+
+
+def test_cometapis_seed_limit_is_its_image_to_video_rule_only() -> None:
+    # CometAPI documents seed 0-999999999 on its image_to_video page; other endpoints take the API's range.
+    body = {"character": {"type": "image", "uri": "https://a.com/i.png"}, "seed": 1_000_000_000}
+    body["reference"] = {"type": "video", "uri": "https://a.com/v.mp4"}
+    validate_body({"model": "act_two", **body}, COMETAPI, "character_performance")
+    with pytest.raises(InvalidRequestError, match=r"seed: must be between 0 and 999999999 .*got 1000000000"):
+        validate_body({"promptImage": "https://a.com/i.png", "model": "gen3a_turbo", "seed": 1_000_000_000}, COMETAPI)
