@@ -160,8 +160,11 @@ class WaitTracker:
 
     def _saw(self, task: RunwayTask) -> PollDecision:
         previous, self.last = self.last, task
-        changed = previous is None or (task.status, task.progress) != (previous.status, previous.progress)
-        line = f"Runway task {self.task_id}: {task.describe()}" if changed else None
+        # A line when what a reader sees changes (status, whole percent), not on every poll: Runway's
+        # progress moves a little each time, and thousands of waits would log one line per poll.
+        described = task.describe()
+        changed = previous is None or described != previous.describe()
+        line = f"Runway task {self.task_id}: {described}" if changed else None
         if not task.is_known:
             return PollDecision(self._unreadable(f"unrecognised status {task.raw_status or task.status!r}"), line)
         self.unreadable_streak = 0

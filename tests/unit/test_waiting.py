@@ -104,6 +104,13 @@ def test_unchanged_status_and_progress_log_nothing() -> None:
     assert t.polls == 2
 
 
+def test_progress_moving_inside_one_percent_logs_nothing() -> None:
+    # Runway's progress creeps on every poll: the same "RUNNING 20%" line thousands of times is noise.
+    t = tracker()
+    decide(t, task("RUNNING", 0.2012))
+    assert decide(t, task("RUNNING", 0.2031)) == PollDecision(None, None)
+
+
 @pytest.mark.parametrize(
     ("first", "second", "expected"),
     [
