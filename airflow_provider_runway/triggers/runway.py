@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import threading
 import time
 from collections.abc import AsyncIterator
+from concurrent.futures import Future
+from types import ModuleType
 from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
@@ -20,6 +23,41 @@ from airflow_provider_runway.errors import RunwayError
 from airflow_provider_runway.waiting import POLL_RETRY_POLICY, PollOutcome, WaitTracker, connection_unusable
 
 HOOK_MODULE = "airflow_provider_runway.hooks.runway"
+
+
+class _ImportOnce:
+    """One import of a module per process, run in a thread of its own the first time it is needed.
+
+    The first import of the HTTP stack (aiohttp and the hook, ~0.3 s) on the triggerer's event
+    loop would stall every trigger there. All triggers await the same future: one that starts
+    while the import still runs gets the finished module, never a half-built one from
+    ``sys.modules``, and none holds a thread of the loop's default executor meanwhile (Airflow's
+    own async logging runs there). A failed import is tried again by the next trigger.
+    """
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._lock = threading.Lock()
+        self._future: Future[ModuleType] | None = None
+
+    def future(self) -> Future[ModuleType]:
+        with self._lock:
+            if self._future is None or (self._future.done() and self._future.exception() is not None):
+                self._future = Future()
+                self._future.set_running_or_notify_cancel()  # a waiter that gives up cannot cancel it
+                threading.Thread(
+                    target=self._run, args=(self._future,), name=f"import {self.name}", daemon=True
+                ).start()
+            return self._future
+
+    def _run(self, future: Future[ModuleType]) -> None:
+        try:
+            future.set_result(importlib.import_module(self.name))
+        except BaseException as err:  # handed to every waiter
+            future.set_exception(err)
+
+
+_HOOK_IMPORT = _ImportOnce(HOOK_MODULE)
 
 
 class RunwayTaskTrigger(BaseTrigger):
@@ -69,12 +107,7 @@ class RunwayTaskTrigger(BaseTrigger):
         )
 
     async def _hook(self) -> Any:
-        # The first import of the HTTP stack (aiohttp and the hook, ~0.5 s) runs in a thread:
-        # on the triggerer's event loop it would stall every other trigger meanwhile. Every
-        # trigger goes through the thread (a hop of microseconds, once per trigger) because a
-        # trigger that starts while another's import is still running would find a half-built
-        # module in ``sys.modules``; ``import_module`` waits for it on the import lock instead.
-        module = await asyncio.to_thread(importlib.import_module, HOOK_MODULE)
+        module = await asyncio.wrap_future(_HOOK_IMPORT.future())
         return module.RunwayHook(self.runway_conn_id, retry_policy=POLL_RETRY_POLICY)
 
     async def _poll_once(self, hook: Any, tracker: WaitTracker) -> dict[str, Any] | None:

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 # Airflow derives its async engine's URL from a PostgreSQL one as postgresql+asyncpg.
 HAS_ASYNC_POSTGRES_DRIVER = importlib.util.find_spec("asyncpg") is not None
 DAG_FILE = Path(__file__).resolve().parent / "dags" / "runway_processes_dags.py"
+GC_WATCH = Path(__file__).resolve().parent / "gc_watch"
 JOB_TYPES = ("SchedulerJob", "TriggererJob", "DagProcessorJob")
 _PROXY_VARS = {"http_proxy", "https_proxy", "all_proxy", "no_proxy"}
 _NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -57,6 +58,9 @@ def _stack_env(home: Path, db_url: str, api_port: int, fernet_key: str, emulator
     env.update(
         PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",  # components start `airflow ...` by name
         PYTHONUNBUFFERED="1",
+        # Every process records its long full garbage collections (gc_watch/sitecustomize.py).
+        PYTHONPATH=os.pathsep.join(filter(None, [str(GC_WATCH), env.get("PYTHONPATH")])),
+        RUNWAY_GC_LOG_DIR=str(home / "process-logs"),
         NO_PROXY="127.0.0.1,localhost",
         no_proxy="127.0.0.1,localhost",
         AIRFLOW_HOME=str(home),

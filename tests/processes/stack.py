@@ -153,6 +153,17 @@ class AirflowStack:
             raise AssertionError(f"airflow {' '.join(args)} exited with {result.returncode}:\n{output[-4000:]}")
         return output
 
+    def full_collections(self, command: str) -> list[tuple[float, float]]:
+        """(start, end) unix times of each long full garbage collection in the ``airflow <command>``
+        processes (a triggerer's trigger runner included), as recorded by gc_watch/sitecustomize.py."""
+        pauses = []
+        for record in self.process_logs.glob("gc-*.log"):
+            for line in record.read_text().splitlines():
+                end, seconds, _pid, *argv = line.split()
+                if argv == [command]:
+                    pauses.append((float(end) - float(seconds), float(end)))
+        return sorted(pauses)
+
     def tails(self, lines: int = TAIL_LINES) -> str:
         parts = []
         for component in self.history:

@@ -8,6 +8,12 @@ Airflow's triggerer logs "Triggerer's async thread was blocked" when its event l
 more than 0.2 s; a Runway trigger must never cause that while the waits run. The triggerer runs
 at a raised CPU priority so that other work on a shared 2-core machine (the stack's own workers
 and scheduler included) is not reported as a stall; the loop's own work still is.
+The watchdog cannot say what stalled the loop. One cause is no trigger's: a full garbage
+collection of the trigger runner process (Python 3.11, a few hundred thousand objects) stops
+every thread for 0.3-0.5 s on these machines, whichever allocation sets it off; a control run
+with 300 of Airflow's own DateTimeSensorAsync waits logs the same warning. Every process of the
+stack records its long full collections (gc_watch/sitecustomize.py), and the test fails on any
+stall that, without the collections inside it, would still cross the watchdog's threshold.
 Slow (minutes, mostly Airflow running every sensor twice in a worker): ``make test-scale``.
 """
 
@@ -30,7 +36,11 @@ pytestmark = [pytest.mark.processes, pytest.mark.scale]
 
 DAG_ID = "runway_proc_scale"
 WAITS = 300
-BLOCKED = "Triggerer's async thread was blocked"
+BLOCKED = re.compile(r"Triggerer's async thread was blocked for ([\d.]+) seconds")
+# Airflow's default [triggerer] blocked_main_thread_warning_threshold (3.1 hard-codes it).
+WATCHDOG_THRESHOLD = 0.2
+# Log timestamps and the collector's own clock readings come from different threads.
+CLOCK_SLACK = 0.05
 RUNNING_TRIGGERS = re.compile(r"(\d+) triggers currently running")
 
 
@@ -42,6 +52,24 @@ def _phase(line: str, ends: dict[str, float]) -> str:
     """Which phase of the test a triggerer log line (ISO timestamp first) belongs to."""
     at = datetime.fromisoformat(line.split()[0].replace("Z", "+00:00")).timestamp()
     return next((name for name, end in ends.items() if at <= end), "after")
+
+
+def _stalls(window: list[str]) -> list[tuple[str, float, float]]:
+    """(log line, start, end) of every stall the triggerer's watchdog reported."""
+    stalls = []
+    for line in window:
+        if match := BLOCKED.search(line):
+            end = datetime.fromisoformat(line.split()[0].replace("Z", "+00:00")).timestamp()
+            stalls.append((line, end - float(match.group(1)), end))
+    return stalls
+
+
+def _not_collecting(start: float, end: float, collections: list[tuple[float, float]]) -> float:
+    """Seconds of the stall [start, end] outside every full garbage collection of the process."""
+    inside = sum(
+        max(0.0, min(end, c_end + CLOCK_SLACK) - max(start, c_start - CLOCK_SLACK)) for c_start, c_end in collections
+    )
+    return max(0.0, end - start - inside)
 
 
 def test_one_triggerer_holds_hundreds_of_runway_waits(airflow_stack: AirflowStack) -> None:
@@ -87,13 +115,21 @@ def test_one_triggerer_holds_hundreds_of_runway_waits(airflow_stack: AirflowStac
     polls = [stats["tasks"][t]["polls"] for t in runway_ids]
     assert min(polls) >= 2, "every trigger polled its task while RUNNING and again once it had SUCCEEDED"
     phases = {"filling": all_deferred, "holding": released, "firing": fired}
-    blocked = [f"[{_phase(line, phases)}] {line[:160]}" for line in window if BLOCKED in line]
-    per_phase = ", ".join(f"{p} {sum(1 for b in blocked if b.startswith(f'[{p}]'))}" for p in phases)
+    collections = stack.full_collections("triggerer")
+    stalls = [
+        (f"[{_phase(line, phases)}] {line[:120]}", end - start, _not_collecting(start, end, collections))
+        for line, start, end in _stalls(window)
+    ]
+    per_phase = ", ".join(f"{p} {sum(1 for s in stalls if s[0].startswith(f'[{p}]'))}" for p in phases)
     print(
         f"\ntriggerer scale: one triggerer held {held_at_once} deferred Runway waits at once (its own count: "
         f"{max(reported, default=0)}), polling every 5 s; run start -> all deferred {all_deferred - started:.0f} s, "
         f"tasks finished -> every trigger fired {fired - released:.1f} s, -> DAG run success {done - fired:.0f} s; "
         f"total {done - started:.0f} s; polls {sum(polls)} (min per task {min(polls)}); "
-        f"blocked-loop warnings while the waits ran: {len(blocked)} ({per_phase})"
+        f"blocked-loop warnings while the waits ran: {len(stalls)} ({per_phase}); "
+        + "; ".join(f"{took:.2f} s, of it {took - rest:.2f} s a full garbage collection" for _, took, rest in stalls)
     )
-    assert blocked == [], "\n".join(blocked)
+    by_the_loop = [
+        f"{line} ({rest:.2f} s outside garbage collection)" for line, _, rest in stalls if rest > WATCHDOG_THRESHOLD
+    ]
+    assert by_the_loop == [], "\n".join(by_the_loop)
