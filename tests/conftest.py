@@ -7,8 +7,10 @@ an ``airflow dags test`` subprocess, through the same code paths).
 
 from __future__ import annotations
 
+import fcntl
 import importlib.util
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -33,11 +35,28 @@ os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "False")
 
 
 @pytest.fixture(scope="session")
-def airflow_db() -> str:
-    """A migrated sqlite metadata DB in the temporary AIRFLOW_HOME (needed by dag.test())."""
-    subprocess.run(
-        [sys.executable, "-m", "airflow", "db", "migrate"], check=True, capture_output=True, env=dict(os.environ)
-    )
+def airflow_db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A migrated sqlite metadata DB in the temporary AIRFLOW_HOME (needed by dag.test()).
+
+    One ``airflow db migrate`` per pytest run (5-10 s on two cores): the first worker migrates,
+    the others copy its file (the xdist workers share the parent of their base temp).
+    """
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent
+    template, mine = shared / "migrated-airflow.db", Path(AIRFLOW_HOME) / "airflow.db"
+    with open(shared / "migrated-airflow.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if template.exists():
+            shutil.copyfile(template, mine)
+        else:
+            subprocess.run(
+                [sys.executable, "-m", "airflow", "db", "migrate"],
+                check=True,
+                capture_output=True,
+                env=dict(os.environ),
+            )
+            shutil.copyfile(mine, template)
     return AIRFLOW_HOME
 
 

@@ -339,13 +339,17 @@ class AirflowStack:
             if component.alive:
                 with suppress(ProcessLookupError):
                     os.killpg(component.proc.pid, signal.SIGTERM)
+        stopping = time.monotonic()
+        took = {}
         for component in self.history:
             with suppress(subprocess.TimeoutExpired):
                 component.proc.wait(timeout=20)
+            took[component.log_path.stem] = time.monotonic() - stopping
             with suppress(ProcessLookupError, PermissionError):  # the group may outlive its leader
                 os.killpg(component.proc.pid, signal.SIGKILL)
             if component.alive:
                 component.proc.wait(timeout=10)
+        print("\nstack stopped: " + ", ".join(f"{name} {sec:.1f} s" for name, sec in took.items()))
         strays = []
         deadline = time.monotonic() + 10
         while True:

@@ -99,50 +99,60 @@ def test_marking_deferred_sensors_after_their_tasks_succeeded_keeps_the_videos(a
     }
     assert all(sorted(ids) == [0, 1] for ids in runway_ids.values()), runway_ids
 
+    # Each case acts as soon as its task is far from its trigger's next poll (the four tasks
+    # have independent poll grids), and the triggerer's on_kill runs while the next case acts.
+    cases = {
+        f"{flavor}: marked {new_state}": (flavor, map_index, new_state, runway_ids[flavor][map_index])
+        for flavor in FLAVORS
+        for map_index, new_state in ACTIONS
+    }
+    marked: dict[str, tuple[float, str]] = {}
+    deadline = time.monotonic() + 2 * len(cases) * POLL_INTERVAL
+    while len(marked) < len(cases):
+        assert time.monotonic() < deadline, f"no safe window before the next poll for {set(cases) - set(marked)}"
+        ready = [c for c in cases if c not in marked and _far_from_next_poll(emulator, cases[c][3])]
+        if not ready:
+            time.sleep(0.2)
+            continue
+        case = ready[0]
+        flavor, map_index, new_state, runway_id = cases[case]
+        finished_at = finish_runway_task(emulator, runway_id)["finished_at"]
+        status, task = get_task(emulator, flavor, runway_id, PROCESS_API_KEY)
+        assert status == 200 and task is not None and task.status == SUCCEEDED and task.output, (status, task)
+        video_url = task.output[0]
+        assert download(video_url)[0] == 200
+        sensor = f"wait_{flavor}"
+        [ti] = [t for t in stack.db.task_instances(DAG_ID, run_id, sensor) if t["map_index"] == map_index]
+        assert ti["state"] == "deferred", f"{case}: the trigger saw the task finish before the user acted: {ti}"
+
+        marked_at = time.time()
+        status, answer = stack.api(
+            "PATCH",
+            f"/api/v2/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/{sensor}/{map_index}",
+            {"new_state": new_state},
+            authorized=True,
+        )
+        assert status == 200, (case, status, answer)
+        [changed] = answer["task_instances"]
+        assert (changed["map_index"], changed["state"]) == (map_index, new_state), changed
+        # The scenario held: the trigger never polled between the task's end and the user's action.
+        assert provider_requests(emulator, runway_id, finished_at, marked_at) == [], case
+        marked[case] = (marked_at, video_url)
+
     on_kill_seconds: dict[str, float] = {}
     damaged: dict[str, list[str]] = {}
-    for flavor in FLAVORS:
-        for map_index, new_state in ACTIONS:
-            case = f"{flavor}: marked {new_state}"
-            runway_id = runway_ids[flavor][map_index]
-            stack.wait_for(
-                f"{case}: {SAFE_WINDOW:.0f} s before the trigger's next poll",
-                functools.partial(_far_from_next_poll, emulator, runway_id),
-                POLL_INTERVAL + 30,
-                interval=0.2,
-            )
-            finished_at = finish_runway_task(emulator, runway_id)["finished_at"]
-            status, task = get_task(emulator, flavor, runway_id, PROCESS_API_KEY)
-            assert status == 200 and task is not None and task.status == SUCCEEDED and task.output, (status, task)
-            video_url = task.output[0]
-            assert download(video_url)[0] == 200
-            sensor = f"wait_{flavor}"
-            [ti] = [t for t in stack.db.task_instances(DAG_ID, run_id, sensor) if t["map_index"] == map_index]
-            assert ti["state"] == "deferred", f"{case}: the trigger saw the task finish before the user acted: {ti}"
-
-            marked_at = time.time()
-            status, answer = stack.api(
-                "PATCH",
-                f"/api/v2/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/{sensor}/{map_index}",
-                {"new_state": new_state},
-                authorized=True,
-            )
-            assert status == 200, (case, status, answer)
-            [marked] = answer["task_instances"]
-            assert (marked["map_index"], marked["state"]) == (map_index, new_state), marked
-            # The scenario held: the trigger never polled between the task's end and the user's action.
-            assert provider_requests(emulator, runway_id, finished_at, marked_at) == [], case
-
-            logs = stack.wait_for(
-                f"{case}: the triggerer to run on_kill and end the trigger",
-                functools.partial(_on_kill_finished, stack, run_id, sensor, map_index),
-                60,
-                interval=0.25,
-            )
-            on_kill_seconds[case] = time.time() - marked_at
-            damage = _damage_to_finished_task(emulator, flavor, runway_id, video_url)
-            if damage:
-                damaged[case] = [*damage, f"trigger log:\n{logs[-2500:]}"]
+    for case, (flavor, map_index, _, runway_id) in cases.items():
+        marked_at, video_url = marked[case]
+        logs = stack.wait_for(
+            f"{case}: the triggerer to run on_kill and end the trigger",
+            functools.partial(_on_kill_finished, stack, run_id, f"wait_{flavor}", map_index),
+            60,
+            interval=0.25,
+        )
+        on_kill_seconds[case] = time.time() - marked_at
+        damage = _damage_to_finished_task(emulator, flavor, runway_id, video_url)
+        if damage:
+            damaged[case] = [*damage, f"trigger log:\n{logs[-2500:]}"]
 
     # Every flavor and user action is tried before judging, so a failure reports each one.
     assert not damaged, "\n\n".join(f"{case}: " + "\n  ".join(problems) for case, problems in damaged.items())
