@@ -27,7 +27,11 @@ TRIGGERER_SCALE_ARGS ?=
 demo: sync  ## Run the example DAG end to end (local emulator unless runway_default is configured)
 	.venv/bin/python scripts/demo.py
 
-test: lint typecheck test-newest test-lowest  ## Lint, type-check, then the suite on Airflow 3.3 and 3.1
+# The two Airflow versions run side by side, each stream pairing work that waits with work that
+# computes: 3.3's in-process tests (CPU) run while 3.1's real-process tests (mostly waiting on
+# Airflow's scheduling) run, then 3.3's real processes while 3.1's in-process tests run.
+test: lint typecheck sync sync-lowest  ## Lint, type-check, then the suite on Airflow 3.3 and 3.1 side by side
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-newest test-lowest
 
 check: lint typecheck  ## The edit loop: lint, types, unit and in-process integration tests on Airflow 3.3
 	.venv/bin/python -m pytest $(PARALLEL) -m "not processes and not slow" $(CHECK_TESTS) $(PYTEST_ARGS)
@@ -49,13 +53,15 @@ lint: sync
 typecheck: sync
 	.venv/bin/mypy
 
+# Each stream has a base temp of its own: concurrent pytest runs prune each other's numbered ones.
 test-newest: sync
-	.venv/bin/python -m pytest $(PARALLEL) -m "not processes" $(PYTEST_ARGS)
-	.venv/bin/python -m pytest -m processes tests/processes $(PYTEST_ARGS)
+	.venv/bin/python -m pytest $(PARALLEL) -m "not processes" --basetemp=.pytest-tmp/newest $(PYTEST_ARGS)
+	.venv/bin/python -m pytest -m processes tests/processes --basetemp=.pytest-tmp/newest-processes $(PYTEST_ARGS)
 
 test-lowest: sync-lowest
-	$(LOWEST_ENV)/bin/python -m pytest $(PARALLEL) -m "not processes" $(VERSIONED_TESTS) $(PYTEST_ARGS)
-	$(LOWEST_ENV)/bin/python -m pytest -m processes tests/processes $(PYTEST_ARGS)
+	$(LOWEST_ENV)/bin/python -m pytest -m processes tests/processes --basetemp=.pytest-tmp/lowest-processes $(PYTEST_ARGS)
+	$(LOWEST_ENV)/bin/python -m pytest $(PARALLEL) -m "not processes" $(VERSIONED_TESTS) \
+		--basetemp=.pytest-tmp/lowest $(PYTEST_ARGS)
 
 test-processes: sync  ## Only the tests that start real scheduler/triggerer processes
 	.venv/bin/python -m pytest -m processes $(PYTEST_ARGS)
@@ -66,7 +72,7 @@ bench: sync  ## Benchmarks (about 7 min); TRIGGERER_SCALE_ARGS=--quick shortens 
 	.venv/bin/python bench/triggerer_scale.py $(TRIGGERER_SCALE_ARGS)
 
 clean:
-	rm -rf .venv $(LOWEST_ENV) .tools output .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .venv $(LOWEST_ENV) .tools output .pytest_cache .pytest-tmp .mypy_cache .ruff_cache
 
 .PHONY: ui-check
 ui-check: $(UV)  ## Drive the connection form in headless Debian chromium on Airflow 3.3 and 3.1 (screenshots: docs/screenshots/)
