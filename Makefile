@@ -55,10 +55,12 @@ typecheck: sync
 
 # Each stream has a base temp of its own: concurrent pytest runs prune each other's numbered ones.
 test-newest: sync
+	@mkdir -p .pytest-tmp
 	.venv/bin/python -m pytest $(PARALLEL) -m "not processes" --basetemp=.pytest-tmp/newest $(PYTEST_ARGS)
 	.venv/bin/python -m pytest -m processes tests/processes --basetemp=.pytest-tmp/newest-processes $(PYTEST_ARGS)
 
 test-lowest: sync-lowest
+	@mkdir -p .pytest-tmp
 	$(LOWEST_ENV)/bin/python -m pytest -m processes tests/processes --basetemp=.pytest-tmp/lowest-processes $(PYTEST_ARGS)
 	$(LOWEST_ENV)/bin/python -m pytest $(PARALLEL) -m "not processes" $(VERSIONED_TESTS) \
 		--basetemp=.pytest-tmp/lowest $(PYTEST_ARGS)
