@@ -9,55 +9,22 @@ after its predecessor nor in step with the other triggers.
 from __future__ import annotations
 
 import asyncio
-import importlib
-import threading
 import time
 from collections.abc import AsyncIterator
-from concurrent.futures import Future
-from types import ModuleType
 from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from airflow_provider_runway.background_import import ImportOnce
 from airflow_provider_runway.errors import RunwayError
 from airflow_provider_runway.waiting import POLL_RETRY_POLICY, PollOutcome, WaitTracker, connection_unusable
 
 HOOK_MODULE = "airflow_provider_runway.hooks.runway"
 
 
-class _ImportOnce:
-    """One import of a module per process, run in a thread of its own the first time it is needed.
-
-    The first import of the HTTP stack (aiohttp and the hook, ~0.3 s) on the triggerer's event
-    loop would stall every trigger there. All triggers await the same future: one that starts
-    while the import still runs gets the finished module, never a half-built one from
-    ``sys.modules``, and none holds a thread of the loop's default executor meanwhile (Airflow's
-    own async logging runs there). A failed import is tried again by the next trigger.
-    """
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self._lock = threading.Lock()
-        self._future: Future[ModuleType] | None = None
-
-    def future(self) -> Future[ModuleType]:
-        with self._lock:
-            if self._future is None or (self._future.done() and self._future.exception() is not None):
-                self._future = Future()
-                self._future.set_running_or_notify_cancel()  # a waiter that gives up cannot cancel it
-                threading.Thread(
-                    target=self._run, args=(self._future,), name=f"import {self.name}", daemon=True
-                ).start()
-            return self._future
-
-    def _run(self, future: Future[ModuleType]) -> None:
-        try:
-            future.set_result(importlib.import_module(self.name))
-        except BaseException as err:  # handed to every waiter
-            future.set_exception(err)
-
-
-_HOOK_IMPORT = _ImportOnce(HOOK_MODULE)
+# The first import of the HTTP stack (aiohttp and the hook, ~0.3 s) on the triggerer's event loop
+# would stall every trigger there.
+_HOOK_IMPORT = ImportOnce(HOOK_MODULE)
 
 
 class RunwayTaskTrigger(BaseTrigger):
