@@ -37,8 +37,14 @@ TARGET = 2_000  # 2x the 1,000 polls/s of 10,000 triggers at a 10 s interval
 _CONTENT_LENGTH = re.compile(rb"(?im)^content-length:\s*(\d+)")
 HEADERS = {"Authorization": "Bearer bench-key", "X-Runway-Version": "2024-11-06"}
 CONFIG = {"port": 0, "pending_seconds": 0.0, "generation_seconds": 3600.0, "not_visible_seconds": 0.0}
-# A 1x1 GIF inline: a remote URL would only add a "not fetched" warning to the output.
-TINY_IMAGE = "data:image/gif;base64,R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7"
+# A 1x1 PNG inline (a type the API accepts): a remote URL would only add a "not fetched" warning to the output.
+TINY_IMAGE = (
+    "data:image/png;base64,"
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
+# The one task every poll reads (flavor runway); tests/emulator/test_bench_inputs.py keeps it valid.
+CREATE_PATH = "/v1/image_to_video"
+CREATE_BODY = {"promptImage": TINY_IMAGE, "model": "gen4_turbo", "ratio": "1280:720"}
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
@@ -136,8 +142,7 @@ class _Server:
         parts = urlsplit(self.base_url)
         assert parts.hostname == "127.0.0.1", "the benchmark only talks to the loopback address"
         self.host, self.port = parts.hostname, parts.port or 80
-        body = {"promptImage": TINY_IMAGE, "model": "gen4_turbo", "ratio": "1280:720"}
-        task = self._call("POST", "/v1/image_to_video", body, {**HEADERS, "Content-Type": "application/json"})
+        task = self._call("POST", CREATE_PATH, CREATE_BODY, {**HEADERS, "Content-Type": "application/json"})
         self.path = f"/v1/tasks/{task['id']}"
 
     def _call(self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Any:
