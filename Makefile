@@ -40,10 +40,10 @@ check: lint typecheck  ## The edit loop: lint, types, unit and in-process integr
 	$(PYTHON) -m venv .tools && .tools/bin/python -m pip install --quiet uv
 
 sync: $(UV)
-	$(UV) sync --frozen --extra video --quiet
+	$(UV) sync --frozen --quiet
 
 sync-lowest: $(UV)
-	UV_PROJECT_ENVIRONMENT=$(LOWEST_ENV) $(UV) sync --frozen --extra video --quiet \
+	UV_PROJECT_ENVIRONMENT=$(LOWEST_ENV) $(UV) sync --frozen --quiet \
 		--no-default-groups --group dev --group airflow-lowest
 
 lint: sync
@@ -80,8 +80,8 @@ clean:
 ui-check: $(UV)  ## Drive the connection form in headless Debian chromium on Airflow 3.3 and 3.1 (screenshots: docs/screenshots/)
 	@test -x /usr/bin/chromium || { $$([ "$$(id -u)" = 0 ] || echo sudo) apt-get update -qq \
 		&& $$([ "$$(id -u)" = 0 ] || echo sudo) apt-get install -y -qq chromium; }
-	$(UV) sync --frozen --extra video --quiet --group ui
-	UV_PROJECT_ENVIRONMENT=$(LOWEST_ENV) $(UV) sync --frozen --extra video --quiet \
+	$(UV) sync --frozen --quiet --group ui
+	UV_PROJECT_ENVIRONMENT=$(LOWEST_ENV) $(UV) sync --frozen --quiet \
 		--no-default-groups --group dev --group airflow-lowest --group ui
 	.venv/bin/python -m pytest tests/ui -m ui $(PYTEST_ARGS)
 	$(LOWEST_ENV)/bin/python -m pytest tests/ui -m ui $(PYTEST_ARGS)

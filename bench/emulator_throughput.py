@@ -3,7 +3,7 @@
 The triggerer benchmark runs 10,000 Runway waits polling every 10 s: 1,000 polls/s that the
 emulator, pinned to its own core, must answer with room to spare (target here: >= 2,000/s).
 
-Each emulator runs as ``python -m airflow_provider_runway.emulator`` in a child process pinned
+Each emulator runs as ``python -m runway_emulator`` in a child process pinned
 to one CPU; client processes pinned to the other CPUs keep ``--connections`` keep-alive
 connections each with one GET in flight per connection, on a lean socket client (http.client
 would make the client the bottleneck). ``--baseline-src`` points at another source checkout
@@ -127,7 +127,7 @@ class _Server:
     def __init__(self, name: str, src: Path, cpu: int) -> None:
         self.name = name
         env = {**os.environ, "PYTHONPATH": str(src)}
-        cmd = [sys.executable, "-m", "airflow_provider_runway.emulator", "--config-stdin"]
+        cmd = [sys.executable, "-m", "runway_emulator", "--config-stdin"]
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
         os.sched_setaffinity(self.proc.pid, {cpu})
         assert self.proc.stdin is not None and self.proc.stdout is not None

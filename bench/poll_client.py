@@ -92,7 +92,7 @@ def _import_cost(statement: str) -> float:
 
 
 def main() -> int:
-    from airflow_provider_runway.emulator import run_emulator
+    from runway_emulator import run_emulator
 
     affinity = {0} if hasattr(os, "sched_setaffinity") and (os.cpu_count() or 1) > 1 else None
     if affinity:

@@ -315,7 +315,7 @@ def _cpu_model() -> str:
 def parent_main(args: argparse.Namespace) -> int:
     import psutil
 
-    from airflow_provider_runway.emulator import run_emulator
+    from runway_emulator import run_emulator
 
     cores = os.cpu_count() or 1
     pinned = hasattr(os, "sched_setaffinity") and cores > 1

@@ -43,7 +43,7 @@ def runway_endpoint() -> Iterator[tuple[str, object | None]]:
         print("Using the runway_default connection from AIRFLOW_CONN_RUNWAY_DEFAULT (real API: this costs credits).")
         yield configured, None
         return
-    from airflow_provider_runway.emulator import run_emulator
+    from runway_emulator import run_emulator
 
     with run_emulator(subprocess=True, generation_seconds=6.0, not_visible_seconds=2.0) as emulator:
         print(f"Started the local Runway emulator at {emulator.base_url} (CometAPI flavor, wrapped envelopes).")

@@ -25,7 +25,7 @@ import pytest
 from tests.paths import ROOT
 
 # The emulator's fixtures are opt-in for every project; this suite opts in.
-pytest_plugins = ["airflow_provider_runway.emulator.pytest_plugin"]
+pytest_plugins = ["runway_emulator.pytest_plugin"]
 
 AIRFLOW_HOME = tempfile.mkdtemp(prefix="runway-tests-airflow-")
 os.environ["AIRFLOW_HOME"] = AIRFLOW_HOME

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from airflow_provider_runway.emulator.pytest_plugin import TEST_API_KEY
+from runway_emulator.pytest_plugin import TEST_API_KEY
 
 VERSION = "2024-11-06"
 IMAGE = "https://example.com/cat.jpg"

@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from airflow_provider_runway.emulator.account import runway_models
+from runway_emulator.account import runway_models
 from tests.emulator.support import IMAGE, headers
 from tests.emulator.test_endpoints import create
 
 if TYPE_CHECKING:
     import requests
 
-    from airflow_provider_runway.emulator import EmulatorHandle
+    from runway_emulator import EmulatorHandle
 
 pytestmark = pytest.mark.integration
 

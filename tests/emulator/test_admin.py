@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from airflow_provider_runway.emulator import EmulatorAdminError, EmulatorHandle
+from runway_emulator import EmulatorAdminError, EmulatorHandle
 from airflow_provider_runway.tasks import parse_task
 from tests.emulator.support import COMET, RUNWAY, comet_body, headers, runway_body
 

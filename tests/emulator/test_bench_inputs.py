@@ -7,7 +7,7 @@ import json
 import urllib.request
 from types import ModuleType
 
-from airflow_provider_runway.emulator import run_emulator
+from runway_emulator import run_emulator
 from tests.paths import ROOT
 
 _NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))

@@ -12,7 +12,7 @@ import pytest
 
 from airflow_provider_runway.catalog import load_catalog
 from airflow_provider_runway.credits import estimate_credits
-from airflow_provider_runway.emulator.state import UNPRICED_CREDITS
+from runway_emulator.state import UNPRICED_CREDITS
 from tests.emulator.support import (
     INPUT_AUDIO_SECONDS,
     INPUT_SECONDS,
@@ -28,7 +28,7 @@ from tests.emulator.support import (
 if TYPE_CHECKING:
     import requests
 
-    from airflow_provider_runway.emulator import EmulatorHandle
+    from runway_emulator import EmulatorHandle
 
 pytestmark = pytest.mark.integration
 

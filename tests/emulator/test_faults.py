@@ -11,7 +11,7 @@ import httpx
 import pytest
 import requests
 
-from airflow_provider_runway.emulator import EmulatorAdminError, EmulatorHandle
+from runway_emulator import EmulatorAdminError, EmulatorHandle
 from tests.emulator.support import COMET, RUNWAY, comet_body, headers, runway_body
 
 pytestmark = pytest.mark.integration

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pytest
 
-from airflow_provider_runway.emulator import EmulatorAdminError, EmulatorHandle
-from airflow_provider_runway.emulator.pytest_plugin import TEST_API_KEY
+from runway_emulator import EmulatorAdminError, EmulatorHandle
+from runway_emulator.pytest_plugin import TEST_API_KEY
 from tests.emulator.support import COMET, IMAGE, RUNWAY, comet_body, headers, runway_body, wait_for
 
 if TYPE_CHECKING:

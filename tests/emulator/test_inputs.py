@@ -3,7 +3,7 @@ the emulator's own output URLs through validation. Pure: no server."""
 
 from __future__ import annotations
 
-from airflow_provider_runway.emulator.inputs import (
+from runway_emulator.inputs import (
     MediaRef,
     media_refs,
     restore_own_outputs,

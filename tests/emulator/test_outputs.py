@@ -27,7 +27,7 @@ from tests.emulator.support import (
 if TYPE_CHECKING:
     import requests
 
-    from airflow_provider_runway.emulator import EmulatorHandle
+    from runway_emulator import EmulatorHandle
 
 pytestmark = pytest.mark.integration
 HAS_FFMPEG = importlib.util.find_spec("imageio_ffmpeg") is not None
@@ -97,7 +97,7 @@ def test_output_from_data_uri_image(runway_emulator: EmulatorHandle, http: reque
 def test_output_without_video_extra_is_503(
     runway_emulator: EmulatorHandle, http: requests.Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from airflow_provider_runway.emulator import video
+    from runway_emulator import video
 
     def unavailable(*_args: object, **_kwargs: object) -> bytes:
         raise video.VideoUnavailableError("MP4 rendering needs the optional 'video' extra")
@@ -156,7 +156,7 @@ def test_a_remote_image_is_marked_as_not_fetched(
     prefix: str,
 ) -> None:
     body = runway_body() if prefix == RUNWAY else comet_body()
-    with caplog.at_level(logging.WARNING, logger="airflow_provider_runway.emulator"):
+    with caplog.at_level(logging.WARNING, logger="runway_emulator"):
         task = finished_task(http, runway_emulator, prefix, body)
         http.get(task["output"][0])
     # In the task the user's code sees, in the log (once per task), and in the video itself.
@@ -174,7 +174,7 @@ def test_an_inline_image_is_used_and_not_marked(
     runway_emulator: EmulatorHandle, http: requests.Session, ffmpeg: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     uri = "data:image/png;base64," + base64.b64encode(make_png(8, 8, (200, 40, 40))).decode()
-    with caplog.at_level(logging.WARNING, logger="airflow_provider_runway.emulator"):
+    with caplog.at_level(logging.WARNING, logger="runway_emulator"):
         task = finished_task(http, runway_emulator, RUNWAY, runway_body(promptImage=uri))
     assert "emulator" not in task and "not fetched" not in caplog.text
     red, green, blue = first_frame_mean_rgb(ffmpeg, http.get(task["output"][0]).content)

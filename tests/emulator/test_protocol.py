@@ -13,7 +13,7 @@ import pytest
 from tests.emulator.support import wait_for
 
 if TYPE_CHECKING:
-    from airflow_provider_runway.emulator import EmulatorHandle
+    from runway_emulator import EmulatorHandle
 
 pytestmark = pytest.mark.integration
 AUTH = "Authorization: Bearer k\r\nX-Runway-Version: 2024-11-06\r\n"

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from airflow_provider_runway.emulator import EmulatorConfig, EmulatorHandle, run_emulator
-from airflow_provider_runway.emulator.cli import build_parser, config_from_args
-from airflow_provider_runway.emulator.pytest_plugin import CONN_ENV, TEST_API_KEY, RunwayTestConnection
+from runway_emulator import EmulatorConfig, EmulatorHandle, run_emulator
+from runway_emulator.cli import build_parser, config_from_args
+from runway_emulator.pytest_plugin import CONN_ENV, TEST_API_KEY, RunwayTestConnection
 from tests.emulator.support import RUNWAY, headers, runway_body
 
 pytestmark = pytest.mark.integration
@@ -53,7 +53,7 @@ def test_cli_flags_build_config_and_faults() -> None:
 
 
 def test_cli_rejects_bad_fault_json(capsys: pytest.CaptureFixture[str]) -> None:
-    from airflow_provider_runway.emulator.cli import main
+    from runway_emulator.cli import main
 
     with pytest.raises(SystemExit) as caught:
         main(["--faults", '{"explode": {}}'])
@@ -96,7 +96,7 @@ def test_console_script_prints_url_and_stops_on_sigint() -> None:
 
 def test_module_entry_point_help() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "airflow_provider_runway.emulator", "--help"],
+        [sys.executable, "-m", "runway_emulator", "--help"],
         capture_output=True,
         text=True,
         timeout=30,
@@ -107,8 +107,8 @@ def test_module_entry_point_help() -> None:
 
 def test_emulator_and_plugin_never_import_airflow() -> None:
     code = (
-        "import sys, airflow_provider_runway.emulator.pytest_plugin\n"
-        "from airflow_provider_runway.emulator import run_emulator\n"
+        "import sys, runway_emulator.pytest_plugin\n"
+        "from runway_emulator import run_emulator\n"
         "with run_emulator() as emu: emu.stats()\n"
         "bad = sorted(m for m in sys.modules if m == 'airflow' or m.startswith('airflow.'))\n"
         "assert not bad, bad\n"
@@ -133,7 +133,7 @@ def test_pytest_plugin_opt_in_with_p(tmp_path: Path) -> None:
     without = subprocess.run(base, capture_output=True, text=True, timeout=120, cwd=tmp_path)
     assert without.returncode != 0 and "fixture 'runway_connection' not found" in without.stdout
     opted_in = subprocess.run(
-        [*base, "-p", "airflow_provider_runway.emulator.pytest_plugin"],
+        [*base, "-p", "runway_emulator.pytest_plugin"],
         capture_output=True,
         text=True,
         timeout=120,

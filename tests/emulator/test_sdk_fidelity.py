@@ -14,7 +14,7 @@ from tests.emulator.support import IMAGE, RED, make_png
 if TYPE_CHECKING:
     import requests
 
-    from airflow_provider_runway.emulator import EmulatorHandle
+    from runway_emulator import EmulatorHandle
 
 runwayml = pytest.importorskip("runwayml")
 

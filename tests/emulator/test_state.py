@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_runway.emulator.config import ConfigError, EmulatorConfig
-from airflow_provider_runway.emulator.shapes import bare_task, wrapped_task
-from airflow_provider_runway.emulator.state import SAFETY_CODE, EmulatorState, Task, TaskStateError
-from airflow_provider_runway.emulator.stats import emulator_stats
+from runway_emulator.config import ConfigError, EmulatorConfig
+from runway_emulator.shapes import bare_task, wrapped_task
+from runway_emulator.state import SAFETY_CODE, EmulatorState, Task, TaskStateError
+from runway_emulator.stats import emulator_stats
 from airflow_provider_runway.tasks import CANCELLED, FAILED, PENDING, RUNNING, SUCCEEDED, THROTTLED
 
 BODY = {"promptImage": "https://example.com/a.jpg", "model": "gen4_turbo", "ratio": "1280:720"}

@@ -21,7 +21,7 @@ from tests.emulator.test_endpoints import create, finish, poll
 if TYPE_CHECKING:
     import requests
 
-    from airflow_provider_runway.emulator import EmulatorHandle
+    from runway_emulator import EmulatorHandle
     from tests.emulator.support import MediaInputs
 
 pytestmark = pytest.mark.integration

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from airflow_provider_runway.emulator.video import (
+from runway_emulator.video import (
     VideoUnavailableError,
     generated_picture,
     output_size,
@@ -136,7 +136,7 @@ def test_undecodable_image_falls_back_to_generated_picture(
     ffmpeg: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     garbage = b"definitely not an image \x00\x01\x02" * 50
-    with caplog.at_level(logging.WARNING, logger="airflow_provider_runway.emulator.video"):
+    with caplog.at_level(logging.WARNING, logger="runway_emulator.video"):
         mp4 = render_mp4(garbage, label="task-garbage", ratio="720:1280", duration_s=5)
     assert_playable(ffmpeg, mp4, tmp_path, (180, 320), 5)
     assert "could not be decoded" in caplog.text

@@ -35,7 +35,7 @@ def creates(emulator: Any) -> list[dict[str, Any]]:
 
 def sent_inline(logged: str, path: Path) -> bool:
     """Whether the request carried ``path``'s bytes as a data URI (the log elides long values to a digest)."""
-    from airflow_provider_runway.emulator.requestlog import elide
+    from runway_emulator.requestlog import elide
     from airflow_provider_runway.inputs import sniff_type
 
     data = path.read_bytes()

@@ -40,8 +40,8 @@ SUFFIX_OF_KIND = {"video": ".mp4", "image": ".png", "audio": ".mp3"}
 @pytest.fixture(scope="module")
 def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """A stored picture, video and sound, made once (the video and sound by the emulator's own encoders)."""
-    video = pytest.importorskip("airflow_provider_runway.emulator.video")
-    audio = pytest.importorskip("airflow_provider_runway.emulator.audio")
+    video = pytest.importorskip("runway_emulator.video")
+    audio = pytest.importorskip("runway_emulator.audio")
     folder = tmp_path_factory.mktemp("inputs")
     files = {
         "image": ("cat.png", CAT_PNG),
@@ -143,7 +143,7 @@ def test_each_endpoint_is_created_waited_and_stored(
 
 
 def connect(monkeypatch: Any, emulator: Any, flavor: str) -> None:
-    from airflow_provider_runway.emulator.pytest_plugin import TEST_API_KEY
+    from runway_emulator.pytest_plugin import TEST_API_KEY
 
     conn = {"conn_type": "runway", "host": emulator.base_url, "password": TEST_API_KEY, "extra": {"flavor": flavor}}
     monkeypatch.setenv("AIRFLOW_CONN_RUNWAY_DEFAULT", json.dumps(conn))

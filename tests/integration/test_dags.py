@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_runway.emulator.pytest_plugin import TEST_API_KEY
+from runway_emulator.pytest_plugin import TEST_API_KEY
 from tests.paths import ROOT
 
 pytestmark = pytest.mark.integration

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_runway import __version__
-from airflow_provider_runway.emulator.pytest_plugin import TEST_API_KEY, RunwayTestConnection
+from runway_emulator.pytest_plugin import TEST_API_KEY, RunwayTestConnection
 from airflow_provider_runway.errors import (
     CreateOutcomeUnknownError,
     FlavorNotSupportedError,

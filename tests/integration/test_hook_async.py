@@ -19,7 +19,7 @@ from airflow_provider_runway.hooks.runway import RunwayHook
 from airflow_provider_runway.retry import RetryPolicy
 
 if TYPE_CHECKING:
-    from airflow_provider_runway.emulator.pytest_plugin import RunwayTestConnection
+    from runway_emulator.pytest_plugin import RunwayTestConnection
 
 CAT = "https://cdn.britannica.com/70/234870-050-D4D024BB/Orange-colored-cat-yawns-displaying-teeth.jpg"
 FAST = RetryPolicy(max_retries=2, initial_delay=0.05, max_delay=0.1, jitter=0.1)

@@ -13,7 +13,7 @@ import jsonschema
 import pytest
 
 from airflow_provider_runway import get_provider_info
-from airflow_provider_runway.emulator.pytest_plugin import TEST_API_KEY
+from runway_emulator.pytest_plugin import TEST_API_KEY
 from airflow_provider_runway.hooks.runway import RunwayHook
 
 pytestmark = pytest.mark.integration

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_runway.emulator import EmulatorHandle, run_emulator
+from runway_emulator import EmulatorHandle, run_emulator
 from tests.processes.launch import running_stack
 from tests.processes.stack import PROCESS_API_KEY, AirflowStack
 

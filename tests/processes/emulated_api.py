@@ -17,7 +17,7 @@ from airflow_provider_runway.poll_schedule import PollSchedule
 from airflow_provider_runway.tasks import SUCCEEDED, RunwayTask, parse_task
 
 if TYPE_CHECKING:
-    from airflow_provider_runway.emulator import EmulatorHandle
+    from runway_emulator import EmulatorHandle
 
 _NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 # The provider's requests carry its User-Agent; the test's own carry this one.

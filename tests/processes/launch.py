@@ -29,7 +29,7 @@ from tests.processes.metadata import MetadataDB
 from tests.processes.stack import BIN, HAS_TASK_STATE_STORE, PROCESS_API_KEY, AirflowStack
 
 if TYPE_CHECKING:
-    from airflow_provider_runway.emulator import EmulatorHandle
+    from runway_emulator import EmulatorHandle
 
 # Airflow derives its async engine's URL from a PostgreSQL one as postgresql+asyncpg.
 HAS_ASYNC_POSTGRES_DRIVER = importlib.util.find_spec("asyncpg") is not None

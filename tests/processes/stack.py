@@ -33,7 +33,7 @@ from airflow_provider_runway.tasks import TERMINAL_STATUSES as TERMINAL
 from tests.processes.metadata import TRANSIENT_DB_ERRORS, MetadataDB
 
 if TYPE_CHECKING:
-    from airflow_provider_runway.emulator import EmulatorHandle
+    from runway_emulator import EmulatorHandle
 
 AIRFLOW_VERSION = tuple(int(part) for part in version("apache-airflow").split(".")[:2])
 # Airflow >= 3.3 keeps the Runway task id in task_state_store; older ones in a Variable.

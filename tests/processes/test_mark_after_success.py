@@ -31,7 +31,7 @@ from tests.processes.emulated_api import (
 from tests.processes.stack import PROCESS_API_KEY, AirflowStack, needs_trigger_on_kill
 
 if TYPE_CHECKING:
-    from airflow_provider_runway.emulator import EmulatorHandle
+    from runway_emulator import EmulatorHandle
 
 pytestmark = [pytest.mark.processes, needs_trigger_on_kill]
 

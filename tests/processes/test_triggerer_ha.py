@@ -21,7 +21,7 @@ from tests.processes.launch import HAS_ASYNC_POSTGRES_DRIVER, running_stack
 from tests.processes.stack import AIRFLOW_VERSION
 
 if TYPE_CHECKING:
-    from airflow_provider_runway.emulator import EmulatorHandle
+    from runway_emulator import EmulatorHandle
     from tests.processes.stack import AirflowStack
 
 pytestmark = [

@@ -132,7 +132,7 @@ def test_mp4_seconds_reads_mvhd(version: int) -> None:
 
 
 def test_mp4_seconds_of_a_real_video() -> None:
-    video = pytest.importorskip("airflow_provider_runway.emulator.video")
+    video = pytest.importorskip("runway_emulator.video")
     pytest.importorskip("imageio_ffmpeg")
     data = video.render_mp4(None, label="x", ratio="1280:768", duration_s=2.0)
     assert mp4_seconds(io.BytesIO(data)) == pytest.approx(2.0, abs=0.11)

@@ -20,7 +20,7 @@ from tests.ui.support import screenshot
 if TYPE_CHECKING:
     from playwright.sync_api import Page, Request, Response
 
-    from airflow_provider_runway.emulator import EmulatorHandle
+    from runway_emulator import EmulatorHandle
     from tests.ui.support import AirflowServer
 
 pytestmark = pytest.mark.ui

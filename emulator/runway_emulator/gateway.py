@@ -22,16 +22,16 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from airflow_provider_runway.emulator import auth
-from airflow_provider_runway.emulator.backend import BACKEND, EmulatorBackend
-from airflow_provider_runway.emulator.lowlevel import DELIVER, RESET, SHORT, deliver, reset_connection
-from airflow_provider_runway.emulator.wire import HTML, HTML_ERROR_PAGE, flavor_error, raw_response
+from runway_emulator import auth
+from runway_emulator.backend import BACKEND, EmulatorBackend
+from runway_emulator.lowlevel import DELIVER, RESET, SHORT, deliver, reset_connection
+from runway_emulator.wire import HTML, HTML_ERROR_PAGE, flavor_error, raw_response
 
 if TYPE_CHECKING:
-    from airflow_provider_runway.emulator.config import EmulatorConfig
-    from airflow_provider_runway.emulator.faults import FaultSpec
+    from runway_emulator.config import EmulatorConfig
+    from runway_emulator.faults import FaultSpec
 
-log = logging.getLogger("airflow_provider_runway.emulator")
+log = logging.getLogger("runway_emulator")
 
 _CONNECTION_IDS = itertools.count(1)
 _CONNECTIONS: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()

@@ -21,13 +21,13 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from airflow_provider_runway.emulator.backend import EmulatorBackend
-from airflow_provider_runway.emulator.config import EmulatorConfig
-from airflow_provider_runway.emulator.handle import EmulatorHandle
-from airflow_provider_runway.emulator.routes import build_app
+from runway_emulator.backend import EmulatorBackend
+from runway_emulator.config import EmulatorConfig
+from runway_emulator.handle import EmulatorHandle
+from runway_emulator.routes import build_app
 
 if TYPE_CHECKING:
-    from airflow_provider_runway.emulator.clock import Clock
+    from runway_emulator.clock import Clock
 
 READY_PREFIX = "Runway emulator ready:"
 SHUTDOWN_GRACE_S = 1.0
@@ -107,7 +107,7 @@ class _ThreadRunner:
 
 
 class _ProcessRunner:
-    """Runs ``python -m airflow_provider_runway.emulator`` with the config on stdin."""
+    """Runs ``python -m runway_emulator`` with the config on stdin."""
 
     def __init__(self, config: EmulatorConfig, cpu_affinity: Iterable[int] | None) -> None:
         self._config = config
@@ -115,7 +115,7 @@ class _ProcessRunner:
         self.proc: _subprocess.Popen[str] | None = None
 
     def start(self, timeout: float) -> str:
-        cmd = [sys.executable, "-m", "airflow_provider_runway.emulator", "--config-stdin"]
+        cmd = [sys.executable, "-m", "runway_emulator", "--config-stdin"]
         self.proc = proc = _subprocess.Popen(cmd, stdin=_subprocess.PIPE, stdout=_subprocess.PIPE, text=True, bufsize=1)
         if self._cpus is not None:
             os.sched_setaffinity(proc.pid, self._cpus)

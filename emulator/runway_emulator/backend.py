@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from airflow_provider_runway.emulator.faults import FaultPlan, FaultSpec
-from airflow_provider_runway.emulator.media import MediaStore
-from airflow_provider_runway.emulator.requestlog import RequestLog
-from airflow_provider_runway.emulator.state import EmulatorState, Task
+from runway_emulator.faults import FaultPlan, FaultSpec
+from runway_emulator.media import MediaStore
+from runway_emulator.requestlog import RequestLog
+from runway_emulator.state import EmulatorState, Task
 
 if TYPE_CHECKING:
-    from airflow_provider_runway.emulator.clock import Clock
-    from airflow_provider_runway.emulator.config import EmulatorConfig
+    from runway_emulator.clock import Clock
+    from runway_emulator.config import EmulatorConfig
 
 
 class EmulatorBackend:

@@ -25,8 +25,8 @@ import logging
 import math
 import re
 
-from airflow_provider_runway.emulator import ffmpeg
-from airflow_provider_runway.emulator.ffmpeg import VideoUnavailableError
+from runway_emulator import ffmpeg
+from runway_emulator.ffmpeg import VideoUnavailableError
 
 log = logging.getLogger(__name__)
 

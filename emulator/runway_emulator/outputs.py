@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from airflow_provider_runway.emulator.media import MediaUnavailableError, parse_output_name
-from airflow_provider_runway.emulator.task_endpoints import MEDIA_TYPES, output_count
-from airflow_provider_runway.emulator.wire import BAD_SIGNATURE_XML, EXPIRED_XML, XML, raw_response, runway_error
+from runway_emulator.media import MediaUnavailableError, parse_output_name
+from runway_emulator.task_endpoints import MEDIA_TYPES, output_count
+from runway_emulator.wire import BAD_SIGNATURE_XML, EXPIRED_XML, XML, raw_response, runway_error
 from airflow_provider_runway.tasks import SUCCEEDED
 
 if TYPE_CHECKING:
     from aiohttp import web
 
-    from airflow_provider_runway.emulator.gateway import ApiCall
+    from runway_emulator.gateway import ApiCall
 
 
 async def serve_output(call: ApiCall) -> web.Response:

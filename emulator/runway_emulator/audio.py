@@ -13,8 +13,8 @@ from __future__ import annotations
 import hashlib
 import math
 
-from airflow_provider_runway.emulator import ffmpeg
-from airflow_provider_runway.emulator.ffmpeg import VideoUnavailableError
+from runway_emulator import ffmpeg
+from runway_emulator.ffmpeg import VideoUnavailableError
 
 SAMPLE_RATE = 22_050
 MAX_SECONDS = 60.0

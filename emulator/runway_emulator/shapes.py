@@ -14,14 +14,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_runway.emulator.state import EmulatorState, Task
-from airflow_provider_runway.emulator.task_endpoints import endpoint_named, output_count
+from runway_emulator.state import EmulatorState, Task
+from runway_emulator.task_endpoints import endpoint_named, output_count
 from airflow_provider_runway.models import RUNWAY
 from airflow_provider_runway.tasks import CANCELLED, FAILED, PENDING, RUNNING, SUCCEEDED, THROTTLED
 from airflow_provider_runway.tasks import TERMINAL_STATUSES as TERMINAL
 
 if TYPE_CHECKING:
-    from airflow_provider_runway.emulator.config import EmulatorConfig
+    from runway_emulator.config import EmulatorConfig
 
 # CometAPI's outer envelope status for each Runway status (PENDING is split, see wrapped_task).
 OUTER_STATUS = {

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from airflow_provider_runway.emulator.wire import json_response, no_content, runway_error, s3_error
+from runway_emulator.wire import json_response, no_content, runway_error, s3_error
 
 if TYPE_CHECKING:
-    from airflow_provider_runway.emulator.gateway import ApiCall
+    from runway_emulator.gateway import ApiCall
 
 STORAGE_PREFIX = "/_emulator/storage/"
 UPLOAD_FIELDS = ("filename", "type")

@@ -16,20 +16,20 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from airflow_provider_runway.emulator import admin
-from airflow_provider_runway.emulator.account import organization, organization_usage
-from airflow_provider_runway.emulator.backend import BACKEND, EmulatorBackend
-from airflow_provider_runway.emulator.endpoints import create_task, delete_task, poll_feed, poll_task
-from airflow_provider_runway.emulator.gateway import ApiRoute, method_not_allowed, refuse
-from airflow_provider_runway.emulator.media import OUTPUT_PREFIX
-from airflow_provider_runway.emulator.outputs import serve_output
-from airflow_provider_runway.emulator.task_endpoints import TASK_ENDPOINTS
-from airflow_provider_runway.emulator.upload_endpoints import STORAGE_PREFIX, create_upload, receive_upload
-from airflow_provider_runway.emulator.wire import HTML, HTML_404, raw_response, runway_error
+from runway_emulator import admin
+from runway_emulator.account import organization, organization_usage
+from runway_emulator.backend import BACKEND, EmulatorBackend
+from runway_emulator.endpoints import create_task, delete_task, poll_feed, poll_task
+from runway_emulator.gateway import ApiRoute, method_not_allowed, refuse
+from runway_emulator.media import OUTPUT_PREFIX
+from runway_emulator.outputs import serve_output
+from runway_emulator.task_endpoints import TASK_ENDPOINTS
+from runway_emulator.upload_endpoints import STORAGE_PREFIX, create_upload, receive_upload
+from runway_emulator.wire import HTML, HTML_404, raw_response, runway_error
 from airflow_provider_runway.models import COMETAPI, RUNWAY, flavor_spec
 
 if TYPE_CHECKING:
-    from airflow_provider_runway.emulator.config import EmulatorConfig
+    from runway_emulator.config import EmulatorConfig
 
 # A 5 MiB data URI plus the rest of a JSON body fits comfortably.
 MAX_BODY_BYTES = 16 * 1024 * 1024

@@ -16,7 +16,7 @@ from airflow_provider_runway.tasks import CANCELLED, FAILED
 from airflow_provider_runway.tasks import TERMINAL_STATUSES as TERMINAL
 
 if TYPE_CHECKING:
-    from airflow_provider_runway.emulator.state import EmulatorState
+    from runway_emulator.state import EmulatorState
 
 
 def emulator_stats(state: EmulatorState) -> dict[str, Any]:

@@ -23,11 +23,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_runway.catalog import FieldSpec, load_catalog
-from airflow_provider_runway.emulator import audio, ffmpeg, video
-from airflow_provider_runway.emulator.task_endpoints import MP4, PNG, endpoint_named
+from runway_emulator import audio, ffmpeg, video
+from runway_emulator.task_endpoints import MP4, PNG, endpoint_named
 
 if TYPE_CHECKING:
-    from airflow_provider_runway.emulator.state import Task
+    from runway_emulator.state import Task
 
 PLACEHOLDER_CAPTION = "EMULATOR PLACEHOLDER - remote image not fetched"
 DEFAULT_RATIO = "1280:720"

@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
-from airflow_provider_runway.emulator.auth import key_matches
+from runway_emulator.auth import key_matches
 
 LOG_BODY_LIMIT = 64 * 1024  # bigger bodies get their long strings replaced by a digest
 LONG_STRING = 4096

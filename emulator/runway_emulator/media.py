@@ -20,11 +20,11 @@ import re
 import secrets
 from typing import TYPE_CHECKING
 
-from airflow_provider_runway.emulator import rendering, video
-from airflow_provider_runway.emulator.task_endpoints import endpoint_named
+from runway_emulator import rendering, video
+from runway_emulator.task_endpoints import endpoint_named
 
 if TYPE_CHECKING:
-    from airflow_provider_runway.emulator.state import Task
+    from runway_emulator.state import Task
 
 OUTPUT_PREFIX = "/_emulator/outputs/"
 DEFAULT_TTL_SECONDS = 48 * 3600.0

@@ -10,19 +10,19 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from airflow_provider_runway.emulator.inputs import resolve_inputs, restore_own_outputs, stand_in_own_outputs
-from airflow_provider_runway.emulator.shapes import bare_task, wrapped_task
-from airflow_provider_runway.emulator.task_endpoints import endpoint_named
-from airflow_provider_runway.emulator.wire import flavor_error, json_response, no_content, runway_error, task_not_exist
+from runway_emulator.inputs import resolve_inputs, restore_own_outputs, stand_in_own_outputs
+from runway_emulator.shapes import bare_task, wrapped_task
+from runway_emulator.task_endpoints import endpoint_named
+from runway_emulator.wire import flavor_error, json_response, no_content, runway_error, task_not_exist
 from airflow_provider_runway.errors import InvalidRequestError
 from airflow_provider_runway.models import COMETAPI, WIRE_NAMES
 
 if TYPE_CHECKING:
     from aiohttp import web
 
-    from airflow_provider_runway.emulator.gateway import ApiCall
+    from runway_emulator.gateway import ApiCall
 
-log = logging.getLogger("airflow_provider_runway.emulator")
+log = logging.getLogger("runway_emulator")
 
 
 def _unknown_task(flavor: str) -> web.Response:

@@ -29,13 +29,13 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from airflow_provider_runway.catalog import FieldSpec, load_catalog
-from airflow_provider_runway.emulator.media import OUTPUT_PREFIX, MediaUnavailableError, parse_output_name
-from airflow_provider_runway.emulator.state import TaskInputs, default_failure_message
-from airflow_provider_runway.emulator.task_endpoints import endpoint_named, output_count
+from runway_emulator.media import OUTPUT_PREFIX, MediaUnavailableError, parse_output_name
+from runway_emulator.state import TaskInputs, default_failure_message
+from runway_emulator.task_endpoints import endpoint_named, output_count
 from airflow_provider_runway.tasks import SUCCEEDED
 
 if TYPE_CHECKING:
-    from airflow_provider_runway.emulator.backend import EmulatorBackend
+    from runway_emulator.backend import EmulatorBackend
 
 ASSET_INVALID = "ASSET.INVALID"
 REMOTE_INPUT_NOTE = "placeholder: remote URL not fetched"

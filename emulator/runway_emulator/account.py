@@ -23,14 +23,14 @@ from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_runway.catalog import load_catalog
-from airflow_provider_runway.emulator.state import DAY
-from airflow_provider_runway.emulator.wire import json_response, runway_error
+from runway_emulator.state import DAY
+from runway_emulator.wire import json_response, runway_error
 from airflow_provider_runway.models import RUNWAY
 
 if TYPE_CHECKING:
     from aiohttp import web
 
-    from airflow_provider_runway.emulator.gateway import ApiCall
+    from runway_emulator.gateway import ApiCall
 
 MAX_MONTHLY_CREDIT_SPEND = 100_000
 DEFAULT_DAILY_LIMIT = 50

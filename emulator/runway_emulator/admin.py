@@ -25,12 +25,12 @@ from typing import Any
 
 from aiohttp import web
 
-from airflow_provider_runway.emulator.backend import BACKEND, EmulatorBackend
-from airflow_provider_runway.emulator.config import ConfigError
-from airflow_provider_runway.emulator.faults import FaultConfigError
-from airflow_provider_runway.emulator.state import Task, TaskStateError, default_failure_message
-from airflow_provider_runway.emulator.stats import emulator_stats
-from airflow_provider_runway.emulator.wire import json_response
+from runway_emulator.backend import BACKEND, EmulatorBackend
+from runway_emulator.config import ConfigError
+from runway_emulator.faults import FaultConfigError
+from runway_emulator.state import Task, TaskStateError, default_failure_message
+from runway_emulator.stats import emulator_stats
+from runway_emulator.wire import json_response
 from airflow_provider_runway.tasks import TERMINAL_STATUSES as TERMINAL
 
 AdminHandler = Callable[[web.Request], Awaitable[web.Response]]

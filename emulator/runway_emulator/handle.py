@@ -12,7 +12,7 @@ import urllib.parse
 import urllib.request
 from typing import Any
 
-from airflow_provider_runway.emulator.requestlog import fingerprint
+from runway_emulator.requestlog import fingerprint
 
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 

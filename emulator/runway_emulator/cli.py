@@ -18,9 +18,9 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from airflow_provider_runway.emulator.config import FAILURE_DETAILS, POLL_SHAPES, ConfigError, EmulatorConfig
-from airflow_provider_runway.emulator.faults import MALFORMED_BODIES, ROUTES, WHEN, FaultConfigError, parse_plan
-from airflow_provider_runway.emulator.runner import READY_PREFIX, Emulator
+from runway_emulator.config import FAILURE_DETAILS, POLL_SHAPES, ConfigError, EmulatorConfig
+from runway_emulator.faults import MALFORMED_BODIES, ROUTES, WHEN, FaultConfigError, parse_plan
+from runway_emulator.runner import READY_PREFIX, Emulator
 
 API_KEY_ENV = "RUNWAY_EMULATOR_API_KEY"
 

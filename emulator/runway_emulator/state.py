@@ -33,9 +33,9 @@ from datetime import datetime, timezone
 from typing import Any
 
 from airflow_provider_runway.credits import estimate_credits
-from airflow_provider_runway.emulator.clock import Clock, OffsetClock
-from airflow_provider_runway.emulator.config import EmulatorConfig
-from airflow_provider_runway.emulator.uploads import UploadStore
+from runway_emulator.clock import Clock, OffsetClock
+from runway_emulator.config import EmulatorConfig
+from runway_emulator.uploads import UploadStore
 from airflow_provider_runway.models import RUNWAY
 from airflow_provider_runway.tasks import CANCELLED, FAILED, PENDING, RUNNING, SUCCEEDED, THROTTLED
 from airflow_provider_runway.tasks import TERMINAL_STATUSES as TERMINAL
