@@ -24,7 +24,7 @@ TASK_KEYS = ("runway_task", "return_value")
 
 def link_for(video: Any, tasks: list[Any]) -> str:
     """Pure choice of the link: a stored video wins, then the first output URL of a final task."""
-    from airflow_provider_runway.locations import as_url
+    from airflow_provider_runway.media.locations import as_url
 
     stored = (video.get("output") or video.get("video")) if isinstance(video, Mapping) else None
     if stored:

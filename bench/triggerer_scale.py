@@ -314,7 +314,6 @@ def _cpu_model() -> str:
 
 def parent_main(args: argparse.Namespace) -> int:
     import psutil
-
     from runway_emulator import run_emulator
 
     cores = os.cpu_count() or 1

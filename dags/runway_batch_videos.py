@@ -66,10 +66,10 @@ with DAG(
         """List the pictures (names only), give each its operator parameters, check the credits."""
         from datetime import timezone
 
-        from airflow_provider_runway.batch import ITEM_DEFAULTS, check_batch_credits, plan_items
-        from airflow_provider_runway.budget import describe_credits
+        from airflow_provider_runway.batch.budget import check_batch_credits, describe_credits
+        from airflow_provider_runway.batch.planning import ITEM_DEFAULTS, plan_items
         from airflow_provider_runway.hooks.runway import RunwayHook
-        from airflow_provider_runway.models import default_model, default_ratio
+        from airflow_provider_runway.runway.flavors import default_model, default_ratio
 
         p = params or {}
         hook = RunwayHook()
@@ -111,8 +111,8 @@ with DAG(
     @task(trigger_rule="all_done")
     def summary(items: list[dict[str, Any]], params: dict[str, Any] | None = None, ti: Any = None) -> dict[str, Any]:
         """What was made, skipped and failed; written as JSON and Markdown beside the videos."""
-        from airflow_provider_runway.batch import read_usage, summarize, summary_markdown, write_summary
-        from airflow_provider_runway.budget import summary_credits
+        from airflow_provider_runway.batch.budget import read_usage, summary_credits
+        from airflow_provider_runway.batch.summary import summarize, summary_markdown, write_summary
         from airflow_provider_runway.hooks.runway import RunwayHook
 
         records = ti.xcom_pull(task_ids="video", key="runway_video") if ti is not None else []

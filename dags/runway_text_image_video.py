@@ -64,7 +64,7 @@ with DAG(
         import re
 
         from airflow_provider_runway.hooks.runway import RunwayHook
-        from airflow_provider_runway.models import default_ratio
+        from airflow_provider_runway.runway.flavors import default_ratio
 
         p = params or {}
         flavor = RunwayHook(p["runway_conn_id"]).flavor

@@ -30,11 +30,11 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 import requests
 
-from airflow_provider_runway.errors import RunwayTransportError, TransportFailure
-from airflow_provider_runway.protocol import read_response
+from airflow_provider_runway.runway.errors import RunwayTransportError, TransportFailure
+from airflow_provider_runway.runway.protocol import read_response
 
 if TYPE_CHECKING:
-    from airflow_provider_runway.settings import ClientSettings
+    from airflow_provider_runway.hooks.connection import ClientSettings
 
 # Requests in flight per loop. Loopback answers in ~1 ms; a remote API in ~100-300 ms, so 128
 # keeps ~400-1,000 polls/s flowing, the rate of 4,000-10,000 triggers polling every 10 s.

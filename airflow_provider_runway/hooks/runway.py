@@ -16,8 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseHook
 
-from airflow_provider_runway.connection_form import conn_fields, ui_field_behaviour
-from airflow_provider_runway.errors import (
+from airflow_provider_runway.hooks import async_http, sync_http
+from airflow_provider_runway.hooks.connection import ClientSettings, settings_from_connection
+from airflow_provider_runway.hooks.connection_form import conn_fields, ui_field_behaviour
+from airflow_provider_runway.runway.bodies import ValidatedBody, validate_body
+from airflow_provider_runway.runway.errors import (
     ConnectionConfigError,
     FlavorNotSupportedError,
     MalformedResponseError,
@@ -29,20 +32,18 @@ from airflow_provider_runway.errors import (
     RunwayTaskNotVisibleError,
     RunwayTransportError,
 )
-from airflow_provider_runway.hooks import async_http, sync_http
-from airflow_provider_runway.models import IMAGE_TO_VIDEO, RUNWAY, ValidatedBody, check_endpoint, validate_body
-from airflow_provider_runway.protocol import (
+from airflow_provider_runway.runway.flavors import IMAGE_TO_VIDEO, RUNWAY, check_endpoint
+from airflow_provider_runway.runway.protocol import (
     decide_cancel,
-    endpoint_path,
+    endpoint_name,
     observed_status,
     parse_upload_slot,
     task_path,
     upload_body,
     usage_body,
 )
-from airflow_provider_runway.retry import RetryPolicy, RetryState
-from airflow_provider_runway.settings import ClientSettings, settings_from_connection
-from airflow_provider_runway.tasks import RunwayTask, parse_created_id, parse_task
+from airflow_provider_runway.runway.remote_task import RunwayTask, parse_created_id, parse_task
+from airflow_provider_runway.runway.retry_policy import RetryPolicy, RetryState
 
 if TYPE_CHECKING:
     import requests
@@ -207,7 +208,7 @@ class RunwayHook(BaseHook):
         500/504, unreadable answer) it raises ``CreateOutcomeUnknownError`` instead of risking
         a second payment. A raw body is validated first, so bad input never costs a request.
         """
-        path = endpoint_path(endpoint)
+        path = endpoint_name(endpoint)
         check_endpoint(path, self.flavor)  # an endpoint this flavor lacks fails before any request
         validated = self._validated(path, body)
         for warning in validated.warnings:

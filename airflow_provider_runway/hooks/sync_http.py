@@ -16,11 +16,11 @@ from urllib.parse import urlsplit
 import requests
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 
-from airflow_provider_runway.errors import RunwayAPIError, RunwayTransportError, TransportFailure
-from airflow_provider_runway.protocol import check_output_status, read_response
+from airflow_provider_runway.runway.errors import RunwayAPIError, RunwayTransportError, TransportFailure
+from airflow_provider_runway.runway.protocol import check_output_status, read_response
 
 if TYPE_CHECKING:
-    from airflow_provider_runway.settings import ClientSettings
+    from airflow_provider_runway.hooks.connection import ClientSettings
 
 
 def new_session() -> requests.Session:

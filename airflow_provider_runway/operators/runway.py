@@ -18,22 +18,23 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow.configuration import conf
 from airflow.sdk import BaseOperator
 
-from airflow_provider_runway.models import IMAGE_TO_VIDEO, WIRE_NAMES
-from airflow_provider_runway.poll_schedule import poll_interval_seconds
-from airflow_provider_runway.wait import (
+from airflow_provider_runway.execution.wait import (
     DEFAULT_NOT_VISIBLE_GRACE,
     DEFAULT_POLL_INTERVAL,
     DEFAULT_TIMEOUT,
     RunwayWaitMixin,
 )
-from airflow_provider_runway.waiting import as_seconds
+from airflow_provider_runway.execution.wait_tracker import as_seconds
+from airflow_provider_runway.runway.bodies import WIRE_NAMES
+from airflow_provider_runway.runway.flavors import IMAGE_TO_VIDEO
+from airflow_provider_runway.runway.poll_schedule import poll_interval_seconds
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+    from airflow_provider_runway.execution.prepare import PreparedRequest
+    from airflow_provider_runway.execution.submitted_tasks import SubmittedTaskStore
     from airflow_provider_runway.hooks.runway import RunwayHook
-    from airflow_provider_runway.resume import SubmittedTaskStore
-    from airflow_provider_runway.storage import PreparedRequest
 
 XCOM_TASK_ID_KEY = "runway_task_id"
 XCOM_TASK_KEY = "runway_task"
@@ -161,7 +162,7 @@ class RunwayCreateTaskOperator(RunwayWaitMixin, BaseOperator):
 
     def request_fields(self) -> dict[str, Any]:
         """The API fields this task names (camelCase), as rendered, before defaults and ``extra_body``."""
-        from airflow_provider_runway.validation import invalid
+        from airflow_provider_runway.runway.fields import invalid
 
         if self.body is not None and not isinstance(self.body, Mapping):
             raise invalid("body", f"must be a dict of API fields, got {type(self.body).__name__}")
@@ -170,16 +171,16 @@ class RunwayCreateTaskOperator(RunwayWaitMixin, BaseOperator):
 
     def request_body(self, flavor: str) -> dict[str, Any]:
         """The camelCase body for ``flavor``: named fields, the default model, ``extra_body``."""
-        from airflow_provider_runway.models import compose_body
+        from airflow_provider_runway.runway.bodies import compose_body
 
         return compose_body(self.endpoint, self.request_fields(), extra_body=self.extra_body, flavor=flavor)
 
     def check_credits(self, context: Context, prepared: PreparedRequest) -> None:
         """Log the estimate; refuse (before any paid call) a task above ``max_credits`` or of unknown cost."""
         from airflow_provider_runway._compat import AirflowFailException
-        from airflow_provider_runway.budget import CREDIT_LIMIT, describe_estimate, task_refusal
-        from airflow_provider_runway.credits import estimate_credits
-        from airflow_provider_runway.storage import record_failure
+        from airflow_provider_runway.execution.outcomes import record_failure
+        from airflow_provider_runway.runway.credit_caps import CREDIT_LIMIT, describe_estimate, task_refusal
+        from airflow_provider_runway.runway.credits import estimate_credits
 
         estimate = estimate_credits(self.endpoint, prepared.checked.body, prepared.flavor)
         self.log.info("Estimated cost: %s", describe_estimate(estimate))
@@ -191,9 +192,9 @@ class RunwayCreateTaskOperator(RunwayWaitMixin, BaseOperator):
     def _reusable_task(self, hook: RunwayHook, store: SubmittedTaskStore) -> str | None:
         """The earlier try's Runway task, if it can be reused instead of paying again."""
         from airflow_provider_runway._compat import AirflowFailException
-        from airflow_provider_runway.errors import RunwayTaskNotFoundError, RunwayTaskNotVisibleError
-        from airflow_provider_runway.resume import FAIL, REUSE, decide_earlier_task
-        from airflow_provider_runway.tasks import PENDING, RunwayTask
+        from airflow_provider_runway.execution.submitted_tasks import FAIL, REUSE, decide_earlier_task
+        from airflow_provider_runway.runway.errors import RunwayTaskNotFoundError, RunwayTaskNotVisibleError
+        from airflow_provider_runway.runway.remote_task import PENDING, RunwayTask
 
         previous = store.get()
         if previous is None:
@@ -232,9 +233,9 @@ class RunwayCreateTaskOperator(RunwayWaitMixin, BaseOperator):
 
     def execute(self, context: Context) -> str:
         from airflow_provider_runway._compat import AirflowFailException
-        from airflow_provider_runway.errors import CreateOutcomeUnknownError
+        from airflow_provider_runway.execution.prepare import prepare_request
         from airflow_provider_runway.hooks.runway import RunwayHook
-        from airflow_provider_runway.storage import prepare_request
+        from airflow_provider_runway.runway.errors import CreateOutcomeUnknownError
 
         hook = RunwayHook(self.runway_conn_id)
         # Stored inputs are read and the output checked here: bad input fails before any paid call.
@@ -265,7 +266,7 @@ class RunwayCreateTaskOperator(RunwayWaitMixin, BaseOperator):
         return self.execute_complete(context, self.wait_blocking(runway_task_id, self.wait_timeout))
 
     def _store(self, context: Context) -> SubmittedTaskStore:
-        from airflow_provider_runway.resume import SubmittedTaskStore
+        from airflow_provider_runway.execution.submitted_tasks import SubmittedTaskStore
 
         return SubmittedTaskStore(context, self.log, survive_clear=self.reuse_after_clear)
 

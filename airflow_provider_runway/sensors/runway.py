@@ -14,15 +14,15 @@ from airflow.configuration import conf
 from airflow.sdk import BaseSensorOperator
 
 from airflow_provider_runway._compat import AirflowSensorTimeout
-from airflow_provider_runway.poll_schedule import poll_interval_seconds
-from airflow_provider_runway.wait import (
+from airflow_provider_runway.execution.wait import (
     DEFAULT_NOT_VISIBLE_GRACE,
     DEFAULT_POLL_INTERVAL,
     DEFAULT_TIMEOUT,
     RunwayWaitMixin,
     task_id_to_wait_on,
 )
-from airflow_provider_runway.waiting import as_seconds
+from airflow_provider_runway.execution.wait_tracker import as_seconds
+from airflow_provider_runway.runway.poll_schedule import poll_interval_seconds
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -82,7 +82,7 @@ class RunwayTaskSensor(RunwayWaitMixin, BaseSensorOperator):
         self.output_conn_id = output_conn_id
 
     def execute(self, context: Context) -> Any:
-        from airflow_provider_runway.storage import check_output_writable
+        from airflow_provider_runway.execution.prepare import check_output_writable
 
         task_id = task_id_to_wait_on(self.runway_task_id)
         check_output_writable(self)  # before the wait: the Runway task keeps running if this fails

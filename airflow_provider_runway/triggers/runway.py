@@ -15,9 +15,14 @@ from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from airflow_provider_runway.background_import import ImportOnce
-from airflow_provider_runway.errors import RunwayError
-from airflow_provider_runway.waiting import POLL_RETRY_POLICY, PollOutcome, WaitTracker, connection_unusable
+from airflow_provider_runway.execution.wait_tracker import (
+    POLL_RETRY_POLICY,
+    PollOutcome,
+    WaitTracker,
+    connection_unusable,
+)
+from airflow_provider_runway.runway.errors import RunwayError
+from airflow_provider_runway.triggers.background_import import ImportOnce
 
 HOOK_MODULE = "airflow_provider_runway.hooks.runway"
 

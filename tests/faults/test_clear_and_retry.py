@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_runway.resume import STATE_KEY, variable_key
+from airflow_provider_runway.execution.submitted_tasks import STATE_KEY, variable_key
 
 pytestmark = pytest.mark.integration
 

@@ -36,7 +36,8 @@ def creates(emulator: Any) -> list[dict[str, Any]]:
 def sent_inline(logged: str, path: Path) -> bool:
     """Whether the request carried ``path``'s bytes as a data URI (the log elides long values to a digest)."""
     from runway_emulator.requestlog import elide
-    from airflow_provider_runway.inputs import sniff_type
+
+    from airflow_provider_runway.media.inputs import sniff_type
 
     data = path.read_bytes()
     sniffed = sniff_type(data[:32])

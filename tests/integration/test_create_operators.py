@@ -15,10 +15,8 @@ from typing import Any
 import pytest
 
 from airflow_provider_runway._compat import AirflowFailException
-from airflow_provider_runway.catalog import load_catalog
-from airflow_provider_runway.credits import estimate_credits
-from airflow_provider_runway.errors import InvalidRequestError, RunwayAPIError
-from airflow_provider_runway.inputs import sniff_type
+from airflow_provider_runway.execution.outcomes import XCOM_OUTPUT_KEY, XCOM_VIDEO_KEY
+from airflow_provider_runway.media.inputs import sniff_type
 from airflow_provider_runway.operators.generate import (
     RunwayTextToImageOperator,
     RunwayTextToVideoOperator,
@@ -26,7 +24,9 @@ from airflow_provider_runway.operators.generate import (
     RunwayVideoUpscaleOperator,
 )
 from airflow_provider_runway.operators.runway import RunwayCreateTaskOperator, RunwayImageToVideoOperator
-from airflow_provider_runway.storage import XCOM_OUTPUT_KEY, XCOM_VIDEO_KEY
+from airflow_provider_runway.runway.catalog import load_catalog
+from airflow_provider_runway.runway.credits import estimate_credits
+from airflow_provider_runway.runway.errors import InvalidRequestError, RunwayAPIError
 from tests.storage.images import CAT_PNG
 from tests.storage.test_object_storage import StateStore, XComRecorder
 

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from runway_emulator.pytest_plugin import TEST_API_KEY
+
 from tests.paths import ROOT
 
 pytestmark = pytest.mark.integration

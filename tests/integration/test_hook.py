@@ -8,10 +8,12 @@ import time
 from typing import Any
 
 import pytest
+from runway_emulator.pytest_plugin import TEST_API_KEY, RunwayTestConnection
 
 from airflow_provider_runway import __version__
-from runway_emulator.pytest_plugin import TEST_API_KEY, RunwayTestConnection
-from airflow_provider_runway.errors import (
+from airflow_provider_runway.hooks.runway import RunwayHook
+from airflow_provider_runway.runway.bodies import ValidatedBody
+from airflow_provider_runway.runway.errors import (
     CreateOutcomeUnknownError,
     FlavorNotSupportedError,
     InvalidRequestError,
@@ -22,9 +24,7 @@ from airflow_provider_runway.errors import (
     RunwayTransportError,
     TransportFailure,
 )
-from airflow_provider_runway.hooks.runway import RunwayHook
-from airflow_provider_runway.models import ValidatedBody
-from airflow_provider_runway.retry import RetryPolicy
+from airflow_provider_runway.runway.retry_policy import RetryPolicy
 
 CAT = "https://cdn.britannica.com/70/234870-050-D4D024BB/Orange-colored-cat-yawns-displaying-teeth.jpg"
 FAST = RetryPolicy(max_retries=3, initial_delay=0.05, max_delay=0.2, jitter=0.1)
@@ -116,7 +116,7 @@ def test_an_endpoint_without_client_checks_passes_the_body_through_with_a_warnin
 def test_an_endpoint_the_flavor_does_not_offer_fails_before_any_request_naming_who_does(
     runway_connection: RunwayTestConnection,
 ) -> None:
-    from airflow_provider_runway.errors import InvalidRequestError
+    from airflow_provider_runway.runway.errors import InvalidRequestError
 
     with pytest.raises(InvalidRequestError, match=r"text_to_video is not offered through flavor cometapi.*runway"):
         hook().create_task("text_to_video", {"model": "gen4.5", "promptText": "a fox", "ratio": "1280:720"})

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 import pytest
 
-from airflow_provider_runway.errors import RunwayTaskNotVisibleError, RunwayTransportError, TransportFailure
 from airflow_provider_runway.hooks.async_http import MAX_IN_FLIGHT
 from airflow_provider_runway.hooks.runway import RunwayHook
-from airflow_provider_runway.retry import RetryPolicy
+from airflow_provider_runway.runway.errors import RunwayTaskNotVisibleError, RunwayTransportError, TransportFailure
+from airflow_provider_runway.runway.retry_policy import RetryPolicy
 
 if TYPE_CHECKING:
     from runway_emulator.pytest_plugin import RunwayTestConnection

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from airflow_provider_runway.errors import RunwayAPIError
 from airflow_provider_runway.hooks.runway import RunwayHook
-from airflow_provider_runway.retry import RetryPolicy
+from airflow_provider_runway.runway.errors import RunwayAPIError
+from airflow_provider_runway.runway.retry_policy import RetryPolicy
 
 if TYPE_CHECKING:
     from runway_emulator.pytest_plugin import RunwayTestConnection

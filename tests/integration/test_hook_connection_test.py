@@ -18,9 +18,9 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_runway.errors import RunwayTransportError, TransportFailure
 from airflow_provider_runway.hooks.runway import RunwayHook
-from airflow_provider_runway.retry import RetryPolicy
+from airflow_provider_runway.runway.errors import RunwayTransportError, TransportFailure
+from airflow_provider_runway.runway.retry_policy import RetryPolicy
 
 pytestmark = pytest.mark.integration
 

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from airflow_provider_runway.errors import OutputUnavailableError, RunwayError
 from airflow_provider_runway.hooks.runway import RunwayHook
-from airflow_provider_runway.retry import RetryPolicy
+from airflow_provider_runway.runway.errors import OutputUnavailableError, RunwayError
+from airflow_provider_runway.runway.retry_policy import RetryPolicy
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_runway.errors import InvalidRequestError
+from airflow_provider_runway.execution.submitted_tasks import SubmittedTask
 from airflow_provider_runway.hooks.runway import RunwayHook
 from airflow_provider_runway.operators.runway import RunwayImageToVideoOperator
-from airflow_provider_runway.resume import SubmittedTask
+from airflow_provider_runway.runway.errors import InvalidRequestError
 
 pytestmark = pytest.mark.integration
 CAT = "https://cdn.britannica.com/70/234870-050-D4D024BB/Orange-colored-cat-yawns-displaying-teeth.jpg"

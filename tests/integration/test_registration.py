@@ -11,9 +11,9 @@ from typing import Any
 
 import jsonschema
 import pytest
+from runway_emulator.pytest_plugin import TEST_API_KEY
 
 from airflow_provider_runway import get_provider_info
-from runway_emulator.pytest_plugin import TEST_API_KEY
 from airflow_provider_runway.hooks.runway import RunwayHook
 
 pytestmark = pytest.mark.integration

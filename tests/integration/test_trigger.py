@@ -10,8 +10,8 @@ import time
 from typing import Any
 
 import pytest
-
 from runway_emulator.pytest_plugin import TEST_API_KEY
+
 from airflow_provider_runway.hooks.runway import RunwayHook
 from airflow_provider_runway.triggers.runway import HOOK_MODULE, RunwayTaskTrigger
 

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from runway_emulator import EmulatorHandle, run_emulator
+
 from tests.processes.launch import running_stack
 from tests.processes.stack import PROCESS_API_KEY, AirflowStack
 

@@ -12,9 +12,9 @@ import urllib.request
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_runway.models import DEFAULT_RUNWAY_VERSION, FLAVORS
-from airflow_provider_runway.poll_schedule import PollSchedule
-from airflow_provider_runway.tasks import SUCCEEDED, RunwayTask, parse_task
+from airflow_provider_runway.runway.flavors import DEFAULT_RUNWAY_VERSION, FLAVORS
+from airflow_provider_runway.runway.poll_schedule import PollSchedule
+from airflow_provider_runway.runway.remote_task import SUCCEEDED, RunwayTask, parse_task
 
 if TYPE_CHECKING:
     from runway_emulator import EmulatorHandle

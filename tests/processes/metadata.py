@@ -88,7 +88,7 @@ class MetadataDB:
 
     def stored_runway_task_id(self, dag_id: str, run_id: str, task_id: str, map_index: int = -1) -> str | None:
         """What the provider stored for a retry: task_state_store (>= 3.3) or its Variable (3.1/3.2)."""
-        from airflow_provider_runway.resume import SubmittedTask
+        from airflow_provider_runway.execution.submitted_tasks import SubmittedTask
 
         if self.has_task_state_store:
             rows = self.query(

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import psutil
 import pytest
 
-from airflow_provider_runway.tasks import TERMINAL_STATUSES as TERMINAL
+from airflow_provider_runway.runway.remote_task import TERMINAL_STATUSES as TERMINAL
 from tests.processes.metadata import TRANSIENT_DB_ERRORS, MetadataDB
 
 if TYPE_CHECKING:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from airflow_provider_runway.tasks import SUCCEEDED
+from airflow_provider_runway.runway.remote_task import SUCCEEDED
 from tests.processes.emulated_api import (
     RUNS_UNTIL_FINISHED,
     deletes_of,

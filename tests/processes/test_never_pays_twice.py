@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_runway.tasks import TERMINAL_STATUSES as TERMINAL
+from airflow_provider_runway.runway.remote_task import TERMINAL_STATUSES as TERMINAL
 from tests.processes.emulated_api import RUNS_UNTIL_FINISHED, finish_runway_task, finish_runway_tasks, polls_between
 from tests.processes.stack import HAS_TASK_STATE_STORE, PROCESS_API_KEY, AirflowStack
 

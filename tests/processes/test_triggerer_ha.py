@@ -15,13 +15,14 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from airflow_provider_runway.tasks import SUCCEEDED
+from airflow_provider_runway.runway.remote_task import SUCCEEDED
 from tests.processes.emulated_api import RUNS_UNTIL_FINISHED, deletes_of, finish_runway_tasks, polls_between
 from tests.processes.launch import HAS_ASYNC_POSTGRES_DRIVER, running_stack
 from tests.processes.stack import AIRFLOW_VERSION
 
 if TYPE_CHECKING:
     from runway_emulator import EmulatorHandle
+
     from tests.processes.stack import AirflowStack
 
 pytestmark = [

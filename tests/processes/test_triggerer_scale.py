@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from airflow_provider_runway.tasks import RUNNING, SUCCEEDED
+from airflow_provider_runway.runway.remote_task import RUNNING, SUCCEEDED
 from tests.processes.emulated_api import RUNS_UNTIL_FINISHED, finish_runway_tasks
 
 if TYPE_CHECKING:

@@ -31,10 +31,10 @@ import requests
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from airflow_provider_runway.catalog import COMETAPI, RUNWAY, EndpointSpec, FieldSpec, ModelSpec, load_catalog
-from airflow_provider_runway.errors import InvalidRequestError
-from airflow_provider_runway.models import validate_body
-from airflow_provider_runway.validation import param_name, text_size
+from airflow_provider_runway.runway.bodies import validate_body
+from airflow_provider_runway.runway.catalog import COMETAPI, RUNWAY, EndpointSpec, FieldSpec, ModelSpec, load_catalog
+from airflow_provider_runway.runway.errors import InvalidRequestError
+from airflow_provider_runway.runway.fields import param_name, text_size
 
 CATALOG = load_catalog()
 FLAVORS = (COMETAPI, RUNWAY)

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from airflow_provider_runway.batch import list_images, plan_items, read_manifest, summarize, summary_markdown
+from airflow_provider_runway.batch.planning import list_images, plan_items, read_manifest
+from airflow_provider_runway.batch.summary import summarize, summary_markdown
 from tests.storage.images import CAT_PNG, FRACTAL_JPEG
 
 

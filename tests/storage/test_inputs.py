@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from airflow_provider_runway.errors import InvalidRequestError
-from airflow_provider_runway.inputs import (
+from airflow_provider_runway.media.inputs import (
     MAX_UPLOAD_BYTES,
     UPLOAD_PLACEHOLDER,
     data_uri_chars,
@@ -17,8 +16,9 @@ from airflow_provider_runway.inputs import (
     size_problem_for,
     sniff_type,
 )
-from airflow_provider_runway.locations import describe, is_storage_location, redact_data_uri
-from airflow_provider_runway.models import MAX_DATA_URI_CHARS
+from airflow_provider_runway.media.locations import describe, is_storage_location, redact_data_uri
+from airflow_provider_runway.runway.bodies import MAX_DATA_URI_CHARS
+from airflow_provider_runway.runway.errors import InvalidRequestError
 from tests.storage.images import CAT_PNG, FRACTAL_JPEG, GIF, SUNSET_WEBP, oversize_png, png
 
 
@@ -179,7 +179,7 @@ def test_an_image_under_the_limit_stays_inline(tmp_path: Path) -> None:
 
 
 def test_media_fields_come_from_the_catalog_with_their_kind() -> None:
-    from airflow_provider_runway.catalog import media_fields
+    from airflow_provider_runway.runway.catalog import media_fields
 
     assert dict(media_fields("video_upscale")) == {"videoUri": "video"}
     assert media_fields("text_to_image")["referenceImages"] == "image"
@@ -188,7 +188,7 @@ def test_media_fields_come_from_the_catalog_with_their_kind() -> None:
 
 
 def test_stored_files_are_read_in_lists_and_objects_keeping_their_other_keys(tmp_path: Path) -> None:
-    from airflow_provider_runway.inputs import resolve_media
+    from airflow_provider_runway.media.inputs import resolve_media
 
     picture = tmp_path / "cat.png"
     picture.write_bytes(CAT_PNG)
@@ -212,7 +212,7 @@ def test_stored_files_are_read_in_lists_and_objects_keeping_their_other_keys(tmp
 
 
 def test_a_stored_file_of_the_wrong_kind_is_refused_naming_the_field(tmp_path: Path) -> None:
-    from airflow_provider_runway.inputs import resolve_media
+    from airflow_provider_runway.media.inputs import resolve_media
 
     picture = tmp_path / "cat.png"
     picture.write_bytes(CAT_PNG)

@@ -15,17 +15,18 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from airflow_provider_runway.batch import list_images, read_manifest
-from airflow_provider_runway.errors import InvalidRequestError, RunwayTaskNotVisibleError
+from airflow_provider_runway.batch.planning import list_images, read_manifest
+from airflow_provider_runway.execution.outcomes import XCOM_VIDEO_KEY
+from airflow_provider_runway.execution.store import store_output
 from airflow_provider_runway.hooks.runway import RunwayHook
-from airflow_provider_runway.inputs import resolve_prompt_image
+from airflow_provider_runway.media.inputs import resolve_prompt_image
 from airflow_provider_runway.operators.runway import RunwayImageToVideoOperator
+from airflow_provider_runway.runway.errors import InvalidRequestError, RunwayTaskNotVisibleError
 from airflow_provider_runway.sensors.runway import RunwayTaskSensor
-from airflow_provider_runway.storage import XCOM_VIDEO_KEY, store_video
 from tests.storage.images import CAT_PNG, FRACTAL_JPEG, GIF, oversize_png
 
 if TYPE_CHECKING:
-    from airflow_provider_runway.tasks import RunwayTask
+    from airflow_provider_runway.runway.remote_task import RunwayTask
     from tests.storage.s3 import S3Server
 
 pytestmark = pytest.mark.integration
@@ -143,7 +144,7 @@ def test_a_failed_store_after_success_logs_what_was_paid_for(
     op = _operator(output_path="s3://bucket-that-went-away/videos/", output_conn_id=s3_server.conn_id)
     ti = XComRecorder()
     with pytest.raises(AirflowException, match="s3://bucket-that-went-away/videos/"):
-        store_video(op, {"ti": ti}, task)
+        store_output(op, {"ti": ti}, task)
     logged = capsys.readouterr().out  # Airflow's structured log goes to stdout
     assert task["id"] in logged and task["output"][0] in logged and "SUCCEEDED (paid)" in logged
     assert ti.xcom[XCOM_VIDEO_KEY]["failure_code"] == "STORE_FAILED"
@@ -192,7 +193,7 @@ def test_a_retry_after_a_failed_store_reconnects_and_stores_without_paying_again
     s3_server: S3Server, runway_emulator: Any, runway_connection: Any
 ) -> None:
     from airflow_provider_runway._compat import AirflowException, TaskDeferred
-    from airflow_provider_runway.waiting import SUCCESS, wait_event
+    from airflow_provider_runway.execution.wait_tracker import SUCCESS, wait_event
 
     bucket_out = s3_server.bucket("out")
     op = RunwayImageToVideoOperator(

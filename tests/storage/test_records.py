@@ -8,17 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from airflow_provider_runway.locations import as_url, parent, with_suffix
-from airflow_provider_runway.models import build_image_to_video_body
-from airflow_provider_runway.records import (
+from airflow_provider_runway.media.locations import as_url, parent, with_suffix
+from airflow_provider_runway.media.sidecars import (
     check_output_path,
     idempotency_key,
     is_done,
     mp4_seconds,
+    output_location,
     sidecar,
     sidecar_location,
-    video_location,
 )
+from airflow_provider_runway.runway.bodies import build_image_to_video_body
 
 IMAGE = [{"position": None, "sha256": "a" * 64}]
 
@@ -56,7 +56,7 @@ def test_key_depends_on_image_content_and_parameters_only() -> None:
 def test_video_location_is_the_file_or_inside_the_folder(
     output: str, key: str | None, task: str, expected: str
 ) -> None:
-    assert video_location(output, key, task) == expected
+    assert output_location(output, key, task) == expected
 
 
 @pytest.mark.parametrize(
@@ -166,13 +166,13 @@ def test_image_to_video_keeps_the_keys_earlier_versions_made() -> None:
      ("video", "video/mp4", ".mp4"), ("audio", "audio/wav", ".wav"), ("audio", None, ".mp3")],
 )  # fmt: skip
 def test_output_suffix_follows_the_bytes_then_the_kind(kind: str, media_type: str | None, suffix: str) -> None:
-    from airflow_provider_runway.records import output_suffix
+    from airflow_provider_runway.media.sidecars import output_suffix
 
     assert output_suffix(kind, media_type) == suffix
 
 
 def test_expected_sidecar_is_found_whatever_the_outputs_suffix() -> None:
-    from airflow_provider_runway.records import expected_sidecar, output_location
+    from airflow_provider_runway.media.sidecars import expected_sidecar, output_location
 
     key = "c" * 64
     for suffix in (".png", ".mp4", ".mp3"):

@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from packaging.version import Version
 
-from airflow_provider_runway.connection_form import HOOK_NAME, conn_fields
-from airflow_provider_runway.models import FLAVORS
+from airflow_provider_runway.hooks.connection_form import HOOK_NAME, conn_fields
+from airflow_provider_runway.runway.flavors import FLAVORS
 from tests.ui.support import screenshot
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page, Request, Response
-
     from runway_emulator import EmulatorHandle
+
     from tests.ui.support import AirflowServer
 
 pytestmark = pytest.mark.ui

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from airflow_provider_runway.background_import import ImportOnce
+from airflow_provider_runway.triggers.background_import import ImportOnce
 
 SLOW_MODULE = """
 import threading, time

@@ -6,19 +6,18 @@ from datetime import date
 
 import pytest
 
-from airflow_provider_runway.batch import estimate_batch, item_body
-from airflow_provider_runway.budget import (
-    as_credits,
+from airflow_provider_runway.batch.budget import (
     batch_estimate,
     batch_refusal,
-    describe_estimate,
+    estimate_batch,
     summary_credits,
-    task_refusal,
     usage_credits,
     usage_window,
 )
-from airflow_provider_runway.catalog import load_catalog
-from airflow_provider_runway.credits import CreditEstimate, estimate_credits
+from airflow_provider_runway.batch.planning import item_body
+from airflow_provider_runway.runway.catalog import load_catalog
+from airflow_provider_runway.runway.credit_caps import as_credits, describe_estimate, task_refusal
+from airflow_provider_runway.runway.credits import CreditEstimate, estimate_credits
 
 KNOWN = CreditEstimate(credits=25.0, basis="gen3a_turbo: 5 s x 5 credits/s", known=True)
 UNKNOWN = CreditEstimate(credits=None, basis="upscale_v1: price not verified", known=False)

@@ -19,7 +19,7 @@ from typing import Any, get_args, get_origin
 
 import pytest
 
-from airflow_provider_runway.catalog import (
+from airflow_provider_runway.runway.catalog import (
     CATALOG_FILE,
     COMETAPI,
     RUNWAY,
@@ -32,7 +32,7 @@ from airflow_provider_runway.catalog import (
 
 CATALOG = load_catalog()
 ROOT = Path(__file__).resolve().parents[2]
-RAW = json.loads((ROOT / "airflow_provider_runway" / CATALOG_FILE).read_text(encoding="utf-8"))
+RAW = json.loads((ROOT / "airflow_provider_runway" / "runway" / CATALOG_FILE).read_text(encoding="utf-8"))
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 FLAVORS = (COMETAPI, RUNWAY)
 # What the issue and the brief list; each must be in the catalog.

@@ -7,19 +7,10 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_runway.errors import InvalidRequestError
-from airflow_provider_runway.models import (
-    COMETAPI,
-    RUNWAY,
-    WIRE_NAMES,
-    CreditEstimate,
-    build_image_to_video_body,
-    check_endpoint,
-    default_model,
-    endpoint_path,
-    estimate_credits,
-    validate_body,
-)
+from airflow_provider_runway.runway.bodies import WIRE_NAMES, build_image_to_video_body, validate_body
+from airflow_provider_runway.runway.credits import CreditEstimate, estimate_credits
+from airflow_provider_runway.runway.errors import InvalidRequestError
+from airflow_provider_runway.runway.flavors import COMETAPI, RUNWAY, check_endpoint, create_path, default_model
 
 URL = "https://images.example.com/cat.png"
 VIDEO = "https://media.example.com/clip.mp4"
@@ -49,7 +40,7 @@ def refused(payload: dict[str, Any], flavor: str, endpoint: str, **kwargs: Any) 
     ],
 )
 def test_endpoint_paths(endpoint: str, flavor: str, path: str) -> None:
-    assert endpoint_path(endpoint, flavor) == path
+    assert create_path(endpoint, flavor) == path
 
 
 @pytest.mark.parametrize("endpoint", ["text_to_video", "image_upscale", "sound_effect", "text_to_speech"])

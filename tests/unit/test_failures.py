@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_provider_runway.failures import FAILURE_RULES, classify_failure, classify_task
-from airflow_provider_runway.tasks import CANCELLED, FAILED, RUNNING, SUCCEEDED, RunwayTask
+from airflow_provider_runway.runway.failures import FAILURE_RULES, classify_failure, classify_task
+from airflow_provider_runway.runway.remote_task import CANCELLED, FAILED, RUNNING, SUCCEEDED, RunwayTask
 
 
 @pytest.mark.parametrize(

@@ -10,16 +10,9 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_runway.errors import InvalidRequestError
-from airflow_provider_runway.models import (
-    COMETAPI,
-    FLAVORS,
-    MAX_DATA_URI_CHARS,
-    MAX_URL_CHARS,
-    RUNWAY,
-    check_image_uri,
-    validate_body,
-)
+from airflow_provider_runway.runway.bodies import MAX_DATA_URI_CHARS, MAX_URL_CHARS, check_image_uri, validate_body
+from airflow_provider_runway.runway.errors import InvalidRequestError
+from airflow_provider_runway.runway.flavors import COMETAPI, FLAVORS, RUNWAY
 
 URL = "https://images.example.com/cat.png"
 PNG = "data:image/png;base64,iVBORw0KGgo="
@@ -230,8 +223,8 @@ def test_content_moderation_refused(value: Any, fragment: str) -> None:
 
 def test_the_image_types_read_from_files_are_the_ones_the_catalog_lets_through() -> None:
     # A file is sent as a data URI of its sniffed type: each accepted type must pass the catalog's check.
-    from airflow_provider_runway.catalog import load_catalog
-    from airflow_provider_runway.inputs import ACCEPTED
+    from airflow_provider_runway.media.inputs import ACCEPTED
+    from airflow_provider_runway.runway.catalog import load_catalog
 
     allowed = set(load_catalog().media["image"].data_uri_types)
     assert {media_type.split("/", 1)[1] for media_type in ACCEPTED["image"]} <= allowed

@@ -11,19 +11,17 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_runway.errors import InvalidRequestError
-from airflow_provider_runway.models import (
+from airflow_provider_runway.runway.bodies import PARAM_NAMES, build_image_to_video_body, validate_body
+from airflow_provider_runway.runway.errors import InvalidRequestError
+from airflow_provider_runway.runway.flavors import (
     COMETAPI,
     DEFAULT_MODEL,
     FLAVORS,
     MODELS,
-    PARAM_NAMES,
     RUNWAY,
-    build_image_to_video_body,
     default_model,
     default_ratio,
     flavor_spec,
-    validate_body,
 )
 
 URL = "https://images.example.com/cat.png"

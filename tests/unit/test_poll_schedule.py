@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from airflow_provider_runway.poll_schedule import (
+from airflow_provider_runway.runway.poll_schedule import (
     FIRST_POLL_MIN,
     MIN_POLL_GAP,
     PollSchedule,

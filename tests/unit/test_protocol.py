@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_runway.errors import (
+from airflow_provider_runway.runway.errors import (
     InvalidRequestError,
     MalformedResponseError,
     OutputUnavailableError,
@@ -16,14 +16,14 @@ from airflow_provider_runway.errors import (
     RunwayTaskNotFoundError,
     RunwayTaskNotVisibleError,
 )
-from airflow_provider_runway.protocol import (
+from airflow_provider_runway.runway.protocol import (
     CANCELLABLE_STATUSES,
     NOT_FOUND,
     NOT_VISIBLE,
     UploadSlot,
     check_output_status,
     decide_cancel,
-    endpoint_path,
+    endpoint_name,
     is_iso_date,
     observed_status,
     parse_upload_slot,
@@ -32,7 +32,7 @@ from airflow_provider_runway.protocol import (
     upload_body,
     usage_body,
 )
-from airflow_provider_runway.tasks import KNOWN_STATUSES, TERMINAL_STATUSES, RunwayTask
+from airflow_provider_runway.runway.remote_task import KNOWN_STATUSES, TERMINAL_STATUSES, RunwayTask
 
 TASK = "11111111-2222-3333-4444-555555555555"
 
@@ -167,14 +167,14 @@ def test_task_path_quotes_the_id_and_refuses_blank() -> None:
 
 
 @pytest.mark.parametrize("endpoint", ["image_to_video", "text_to_image", "video_upscale", "sound_effect"])
-def test_endpoint_path_accepts_task_endpoints(endpoint: str) -> None:
-    assert endpoint_path(endpoint) == endpoint
+def test_endpoint_name_accepts_task_endpoints(endpoint: str) -> None:
+    assert endpoint_name(endpoint) == endpoint
 
 
 @pytest.mark.parametrize("endpoint", ["", "../tasks", "image_to_video/", "Image_To_Video", "a b", "tasks?x=1", 3])
-def test_endpoint_path_refuses_anything_but_one_segment(endpoint: Any) -> None:
+def test_endpoint_name_refuses_anything_but_one_segment(endpoint: Any) -> None:
     with pytest.raises(ValueError, match="endpoint"):
-        endpoint_path(endpoint)
+        endpoint_name(endpoint)
 
 
 @pytest.mark.parametrize(

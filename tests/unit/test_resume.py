@@ -7,8 +7,15 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_runway.resume import FAIL, REUSE, SUBMIT, SubmittedTask, decide_earlier_task, variable_key
-from airflow_provider_runway.tasks import RunwayTask
+from airflow_provider_runway.execution.submitted_tasks import (
+    FAIL,
+    REUSE,
+    SUBMIT,
+    SubmittedTask,
+    decide_earlier_task,
+    variable_key,
+)
+from airflow_provider_runway.runway.remote_task import RunwayTask
 
 
 def test_variable_key() -> None:

@@ -8,7 +8,7 @@ from email.utils import format_datetime, formatdate
 
 import pytest
 
-from airflow_provider_runway.errors import (
+from airflow_provider_runway.runway.errors import (
     CreateOutcomeUnknownError,
     InvalidRequestError,
     MalformedResponseError,
@@ -19,7 +19,7 @@ from airflow_provider_runway.errors import (
     RunwayTaskNotVisibleError,
     RunwayTransportError,
 )
-from airflow_provider_runway.retry import (
+from airflow_provider_runway.runway.retry_policy import (
     RetryPolicy,
     RetryState,
     create_outcome_unknown,

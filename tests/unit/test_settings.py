@@ -8,14 +8,14 @@ from typing import Any
 import pytest
 
 from airflow_provider_runway import __version__
-from airflow_provider_runway.errors import ConnectionConfigError
-from airflow_provider_runway.settings import (
+from airflow_provider_runway.hooks.connection import (
     DEFAULT_TIMEOUT,
     USER_AGENT,
     ClientSettings,
     is_loopback,
     settings_from_connection,
 )
+from airflow_provider_runway.runway.errors import ConnectionConfigError
 
 KEY = "sk-unit-test-9f8e7d6c5b4a39281706f5e4d3c2b1a0"
 CONN = "runway_default"

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_runway.errors import MalformedResponseError
-from airflow_provider_runway.tasks import (
+from airflow_provider_runway.runway.errors import MalformedResponseError
+from airflow_provider_runway.runway.remote_task import (
     CANCELLED,
     FAILED,
     KNOWN_STATUSES,

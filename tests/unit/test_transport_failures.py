@@ -14,8 +14,8 @@ import pytest
 import requests
 from urllib3.exceptions import MaxRetryError, NameResolutionError, NewConnectionError, ProtocolError
 
-from airflow_provider_runway.errors import RunwayTransportError, TransportFailure
 from airflow_provider_runway.hooks import async_http, sync_http
+from airflow_provider_runway.runway.errors import RunwayTransportError, TransportFailure
 
 F = TransportFailure
 

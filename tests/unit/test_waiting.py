@@ -8,18 +8,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_runway._compat import AirflowException, AirflowFailException, AirflowSensorTimeout
-from airflow_provider_runway.errors import (
-    ConnectionConfigError,
-    MalformedResponseError,
-    RunwayAPIError,
-    RunwayAuthError,
-    RunwayError,
-    RunwayTaskNotFoundError,
-    RunwayTaskNotVisibleError,
-    RunwayTransportError,
-)
-from airflow_provider_runway.tasks import RunwayTask
-from airflow_provider_runway.waiting import (
+from airflow_provider_runway.execution.wait_tracker import (
     ERROR,
     SUCCESS,
     TASK_CANCELLED,
@@ -31,6 +20,17 @@ from airflow_provider_runway.waiting import (
     result_from_event,
     wait_event,
 )
+from airflow_provider_runway.runway.errors import (
+    ConnectionConfigError,
+    MalformedResponseError,
+    RunwayAPIError,
+    RunwayAuthError,
+    RunwayError,
+    RunwayTaskNotFoundError,
+    RunwayTaskNotVisibleError,
+    RunwayTransportError,
+)
+from airflow_provider_runway.runway.remote_task import RunwayTask
 
 TASK_ID = "task-123"
 VIDEO = "https://cdn.example.com/out.mp4"

@@ -78,7 +78,7 @@ with DAG(
 def create_runway_tasks(params: dict | None = None) -> list[str]:
     """``params["count"]`` paid creates from one worker: the waits, not the creates, are under test."""
     from airflow_provider_runway.hooks.runway import RunwayHook
-    from airflow_provider_runway.models import build_image_to_video_body
+    from airflow_provider_runway.runway.bodies import build_image_to_video_body
 
     hook = RunwayHook("runway_default")
     count = int((params or {})["count"])

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from airflow_provider_runway.errors import MalformedResponseError
+from airflow_provider_runway.runway.errors import MalformedResponseError
 
 PENDING = "PENDING"
 THROTTLED = "THROTTLED"

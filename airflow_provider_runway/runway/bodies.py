@@ -1,8 +1,8 @@
-"""Create requests: flavors, endpoints, default models, validation and the wire body.
+"""Create request bodies: built from named fields, checked against the catalog before any paid call.
 
 Pure functions and frozen dataclasses, no I/O, driven by the dated catalog (``catalog.json``).
-The operator validates with these before any paid call, and the local emulator refuses
-requests with the very same rules, so both always agree on what the API accepts.
+The hook and the operators validate with these; the emulator checks requests with its own
+oracle (the official SDK's request types), so each side can catch the other's mistakes.
 
 What is checked depends on how much the catalog knows:
 
@@ -24,10 +24,8 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
-from airflow_provider_runway.catalog import COMETAPI, RUNWAY, EndpointSpec, FieldSpec, ModelSpec, load_catalog
-from airflow_provider_runway.credits import CreditEstimate, estimate_credits
-from airflow_provider_runway.errors import InvalidRequestError
-from airflow_provider_runway.validation import (
+from airflow_provider_runway.runway.catalog import COMETAPI, EndpointSpec, FieldSpec, ModelSpec, load_catalog
+from airflow_provider_runway.runway.fields import (
     LENIENT,
     STRICT,
     TYPES_ONLY,
@@ -39,36 +37,14 @@ from airflow_provider_runway.validation import (
     is_missing,
     text_size,
 )
+from airflow_provider_runway.runway.flavors import (
+    IMAGE_TO_VIDEO,
+    FlavorSpec,
+    check_endpoint,
+    default_model,
+    flavor_spec,
+)
 
-__all__ = [
-    "COMETAPI",
-    "DEFAULT_MODEL",
-    "DEFAULT_RUNWAY_VERSION",
-    "FLAVORS",
-    "IMAGE_TO_VIDEO",
-    "MAX_DATA_URI_CHARS",
-    "MAX_URL_CHARS",
-    "MODELS",
-    "PARAM_NAMES",
-    "RUNWAY",
-    "WIRE_NAMES",
-    "CreditEstimate",
-    "FlavorSpec",
-    "ModelLimits",
-    "ValidatedBody",
-    "build_image_to_video_body",
-    "check_endpoint",
-    "check_image_uri",
-    "compose_body",
-    "default_model",
-    "endpoint_path",
-    "estimate_credits",
-    "flavor_spec",
-    "validate_body",
-]
-
-IMAGE_TO_VIDEO = "image_to_video"
-DEFAULT_RUNWAY_VERSION = "2024-11-06"
 MAX_DATA_URI_CHARS = load_catalog().media["image"].data_uri_max_chars  # an image data URI: 5 MiB
 MAX_URL_CHARS = load_catalog().url_max_chars
 
@@ -90,80 +66,6 @@ PARAM_NAMES: dict[str, str] = {wire: param for param, wire in WIRE_NAMES.items()
 
 
 @dataclass(frozen=True)
-class FlavorSpec:
-    """What differs between CometAPI's proxy and Runway's own API (per-model limits live in the catalog).
-
-    ``seed_max`` and ``prompt_text_max`` are the flavor's own image-to-video limits (CometAPI:
-    999999999 and 512 characters; Runway: its seed range, and no flavor-wide text limit).
-    """
-
-    name: str
-    default_host: str
-    path_prefix: str
-    seed_max: int
-    prompt_text_max: int | None
-    allows_runway_uri: bool
-
-    def path(self, suffix: str) -> str:
-        return f"{self.path_prefix}/{suffix.lstrip('/')}"
-
-
-def _flavor(name: str) -> FlavorSpec:
-    facts = load_catalog().flavors[name]
-    rules = load_catalog().endpoints[IMAGE_TO_VIDEO].rules(name)
-    return FlavorSpec(
-        name=name,
-        default_host=facts.default_host,
-        path_prefix=facts.path_prefix,
-        seed_max=rules.seed_max or facts.seed_max,
-        prompt_text_max=rules.prompt_text_max,
-        allows_runway_uri=facts.allows_runway_uri,
-    )
-
-
-FLAVORS: dict[str, FlavorSpec] = {name: _flavor(name) for name in load_catalog().flavors}
-
-
-def flavor_spec(flavor: str) -> FlavorSpec:
-    try:
-        return FLAVORS[flavor]
-    except KeyError:
-        allowed = ", ".join(FLAVORS)
-        raise ValueError(f"unknown flavor {flavor!r}; allowed: {allowed}") from None
-
-
-@dataclass(frozen=True)
-class ModelLimits:
-    """A Runway image-to-video model's ratios and durations (empty: not limited by the schema)."""
-
-    ratios: tuple[str, ...]
-    durations: tuple[int, ...]
-
-
-def _durations(spec: FieldSpec | None) -> tuple[int, ...]:
-    if spec is None:
-        return ()
-    if spec.values:
-        return tuple(v for v in spec.values if isinstance(v, int))
-    if spec.minimum is not None and spec.maximum is not None:
-        return tuple(range(int(spec.minimum), int(spec.maximum) + 1))
-    return ()
-
-
-def _limits(model: ModelSpec) -> ModelLimits:
-    ratio = model.fields.get("ratio")
-    return ModelLimits(tuple(ratio.values) if ratio else (), _durations(model.fields.get("duration")))
-
-
-# Runway image-to-video models that take a ratio, for code that only needs ratios and durations.
-MODELS: dict[str, ModelLimits] = {
-    name: _limits(model)
-    for name, model in load_catalog().endpoints[IMAGE_TO_VIDEO].models.items()
-    if model.offered_by(RUNWAY) and "ratio" in model.fields
-}
-
-
-@dataclass(frozen=True)
 class ValidatedBody:
     """A create body the API will accept, plus warnings worth logging (e.g. unknown model)."""
 
@@ -172,50 +74,6 @@ class ValidatedBody:
 
 
 # -- endpoints --------------------------------------------------------------------------------
-
-
-def check_endpoint(endpoint: str, flavor: str) -> None:
-    """Refuse an endpoint the catalog knows but the flavor does not offer, naming who offers it."""
-    flavor_spec(flavor)
-    spec = load_catalog().endpoint(endpoint)
-    if spec is None or spec.offered_by(flavor):
-        return
-    why = spec.not_offered.get(flavor, "")
-    offered = ", ".join(spec.flavors()) or "no flavor"
-    message = f"{endpoint} is not offered through flavor {flavor}; flavor(s) that offer it: {offered}. {why}"
-    raise InvalidRequestError("endpoint", message.strip())
-
-
-def endpoint_path(endpoint: str, flavor: str) -> str:
-    """The path to POST a create to, e.g. ``/runwayml/v1/image_to_video`` through CometAPI."""
-    check_endpoint(endpoint, flavor)
-    spec = load_catalog().endpoint(endpoint)
-    return spec.paths[flavor] if spec is not None else flavor_spec(flavor).path(endpoint)
-
-
-def default_model(flavor: str, endpoint: str = IMAGE_TO_VIDEO) -> str:
-    """The model used when none is given: CometAPI keeps gen3a_turbo (its documented model);
-    Runway direct uses gen4_turbo, the cheapest image-to-video model in its current schema."""
-    check_endpoint(endpoint, flavor)
-    spec = load_catalog().endpoint(endpoint)
-    if spec is None or flavor not in spec.defaults:
-        raise invalid("model", f"there is no default model for {endpoint} through {flavor}; pass model")
-    return spec.defaults[flavor]
-
-
-# CometAPI's default image-to-video model (the one its page documents): gen3a_turbo.
-DEFAULT_MODEL = default_model(COMETAPI)
-
-
-def default_ratio(flavor: str, model: str | None = None, endpoint: str = IMAGE_TO_VIDEO) -> str | None:
-    """A ratio ``model`` (default: the flavor's default model) takes: the API's documented default,
-    else the first it lists; None when the catalog does not know the model's ratios."""
-    spec = load_catalog().endpoint(endpoint)
-    known = spec.models.get(model or default_model(flavor, endpoint)) if spec is not None else None
-    ratio = known.fields.get("ratio") if known is not None else None
-    if ratio is None:
-        return None
-    return str(ratio.default) if ratio.default is not None else (str(ratio.values[0]) if ratio.values else None)
 
 
 def check_image_uri(uri: Any, flavor: FlavorSpec, wire: str = "promptImage") -> None:

@@ -26,11 +26,11 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from airflow_provider_runway.catalog import load_catalog, media_fields
-from airflow_provider_runway.errors import InvalidRequestError
-from airflow_provider_runway.locations import describe, is_local, is_storage_location, name_of, storage_path
-from airflow_provider_runway.models import flavor_spec
-from airflow_provider_runway.validation import invalid
+from airflow_provider_runway.media.locations import describe, is_local, is_storage_location, name_of, storage_path
+from airflow_provider_runway.runway.catalog import load_catalog, media_fields
+from airflow_provider_runway.runway.errors import InvalidRequestError
+from airflow_provider_runway.runway.fields import invalid
+from airflow_provider_runway.runway.flavors import flavor_spec
 
 PROMPT_IMAGE = "promptImage"
 # What Runway takes per kind of media field, by sniffed media type.
@@ -45,7 +45,6 @@ ACCEPTED: dict[str, dict[str, str]] = {
         "audio/mp4": "M4A/AAC",
     },
 }
-ACCEPTED_TYPES = ACCEPTED["image"]
 MAX_UPLOAD_BYTES = 200 * 1024 * 1024
 UPLOAD_PLACEHOLDER = "runway://pending-upload"
 _SNIFF_BYTES = 32
@@ -125,9 +124,6 @@ class MediaFile:
         return f"data:{self.media_type};base64," + base64.b64encode(self.data).decode("ascii")
 
 
-ImageFile = MediaFile  # the name stored images were first known by
-
-
 def read_media(
     location: str,
     conn_id: str | None,
@@ -163,10 +159,6 @@ def read_media(
     except Exception as err:
         raise _fail(wire, f"cannot read {location}{via}: {type(err).__name__}: {err}") from None
     return MediaFile(location=location, media_type=sniffed[0], data=data, kind=kind)
-
-
-def read_image(location: str, conn_id: str | None, size_problem: Callable[[int, str], str | None]) -> MediaFile:
-    return read_media(location, conn_id, size_problem)
 
 
 def _fail(wire: str, message: str) -> InvalidRequestError:
@@ -255,9 +247,6 @@ class MediaRef:
         if self.wire == PROMPT_IMAGE:  # the layout image-to-video keys were first made with
             return {"position": self.position, **key}
         return {**self.attrs, **key}
-
-
-PromptImage = MediaRef
 
 
 @dataclass(frozen=True)

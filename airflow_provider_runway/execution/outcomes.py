@@ -12,10 +12,10 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
-from airflow_provider_runway.catalog import load_catalog
-from airflow_provider_runway.locations import as_url
-from airflow_provider_runway.records import FAILED, IMAGE_TO_VIDEO, VIDEO, outcome
-from airflow_provider_runway.waiting import SUCCESS
+from airflow_provider_runway.execution.wait_tracker import SUCCESS
+from airflow_provider_runway.media.locations import as_url
+from airflow_provider_runway.media.sidecars import FAILED, IMAGE_TO_VIDEO, VIDEO, outcome
+from airflow_provider_runway.runway.catalog import load_catalog
 
 XCOM_REQUEST_KEY = "runway_request"
 XCOM_VIDEO_KEY = "runway_video"

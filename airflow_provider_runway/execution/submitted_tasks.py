@@ -35,8 +35,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_provider_runway.failures import classify_task
-from airflow_provider_runway.tasks import FAILED, PENDING, RUNNING, SUCCEEDED, THROTTLED, RunwayTask
+from airflow_provider_runway.runway.failures import classify_task
+from airflow_provider_runway.runway.remote_task import FAILED, PENDING, RUNNING, SUCCEEDED, THROTTLED, RunwayTask
 
 STATE_KEY = "runway_task_id"
 VARIABLE_PREFIX = "airflow_provider_runway"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit
 
-from airflow_provider_runway.errors import (
+from airflow_provider_runway.runway.errors import (
     InvalidRequestError,
     MalformedResponseError,
     OutputUnavailableError,
@@ -22,8 +22,7 @@ from airflow_provider_runway.errors import (
     RunwayTaskNotFoundError,
     RunwayTaskNotVisibleError,
 )
-from airflow_provider_runway.retry import parse_retry_after
-from airflow_provider_runway.tasks import (
+from airflow_provider_runway.runway.remote_task import (
     PENDING,
     RUNNING,
     THROTTLED,
@@ -32,6 +31,7 @@ from airflow_provider_runway.tasks import (
     error_message,
     is_task_not_exist,
 )
+from airflow_provider_runway.runway.retry_policy import parse_retry_after
 
 _ENDPOINT = re.compile(r"^[a-z][a-z0-9_]*$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -56,7 +56,7 @@ def task_path(task_id: str) -> str:
     return f"tasks/{quote(task_id.strip(), safe='')}"
 
 
-def endpoint_path(endpoint: str) -> str:
+def endpoint_name(endpoint: str) -> str:
     """A task endpoint such as ``image_to_video``; anything that is not one path segment is refused."""
     if not isinstance(endpoint, str) or not _ENDPOINT.match(endpoint):
         raise ValueError(f"endpoint must be a Runway task endpoint such as 'image_to_video', got {endpoint!r}")

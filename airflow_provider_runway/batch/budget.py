@@ -1,63 +1,26 @@
-"""Credit caps for one task and for a batch, and the credits a batch reports as used.
+"""A batch's credits: its estimate, the cap and balance it must stay under, and what it reports as used.
 
-Pure: decisions over ``credits.CreditEstimate`` values, the organization's balance and its
-usage answer, all plain values fetched elsewhere (the hook). An estimate that cannot be made
-is never treated as zero: a cap refuses it and says how to proceed.
+The decisions are pure, over ``credits.CreditEstimate`` values, the organization's balance and
+its usage answer; ``check_batch_credits`` and ``read_usage`` fetch those through the hook. An
+estimate that cannot be made is never treated as zero: a cap refuses it and says how to proceed.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_runway.records import CREATED
+from airflow_provider_runway.batch.planning import item_body
+from airflow_provider_runway.media.locations import describe
+from airflow_provider_runway.media.sidecars import CREATED
+from airflow_provider_runway.runway.credit_caps import as_credits
 
 if TYPE_CHECKING:
-    from airflow_provider_runway.credits import CreditEstimate
+    from airflow_provider_runway.runway.credits import CreditEstimate
 
-CREDIT_LIMIT = "CREDIT_LIMIT"
 BIGGEST_SHOWN = 3
-
-
-def describe_estimate(estimate: CreditEstimate) -> str:
-    """``12 credits (gen4_turbo: 5 s x ...)`` or ``unknown (...)``: the line every create logs."""
-    if estimate.credits is None:
-        return f"unknown ({estimate.basis})"
-    return f"{estimate.credits:.10g} credits ({estimate.basis})"
-
-
-def as_credits(value: Any, name: str) -> float | None:
-    """A cap as given (templated values are strings); None for no cap, ValueError naming ``name``."""
-    if value is None or (isinstance(value, str) and value.strip() in ("", "None")):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number of credits, got {value!r}") from None
-    if math.isnan(number) or number < 0:
-        raise ValueError(f"{name} must be a number of credits >= 0, got {value!r}")
-    return number
-
-
-def task_refusal(estimate: CreditEstimate, max_credits: Any) -> str | None:
-    """Why a task must not be created under ``max_credits``, or None when it may."""
-    cap = as_credits(max_credits, "max_credits")
-    if cap is None:
-        return None
-    if estimate.credits is None:
-        return (
-            f"max_credits={cap:.10g}: the cost of this task cannot be estimated ({estimate.basis}); "
-            "not creating it. Set max_credits=None to run it without a cap, or choose a model whose price is known."
-        )
-    if estimate.credits > cap:
-        return (
-            f"max_credits={cap:.10g}: this task is estimated at {estimate.credits:.10g} credits ({estimate.basis}); "
-            "not creating it. Raise max_credits or make the request cheaper (shorter, another model)."
-        )
-    return None
 
 
 @dataclass(frozen=True)
@@ -174,3 +137,63 @@ def summary_credits(
         f"(CometAPI, or usage unreadable){note}",
         "credits_estimated": estimated,
     }
+
+
+def estimate_batch(items: Sequence[Mapping[str, Any]], flavor: str) -> BatchEstimate:
+    """Every item's estimated cost, labelled by its image, as one ``BatchEstimate``."""
+    from airflow_provider_runway.runway.credits import estimate_credits
+    from airflow_provider_runway.runway.flavors import IMAGE_TO_VIDEO
+
+    return batch_estimate(
+        [
+            (str(describe(item.get("prompt_image"))), estimate_credits(IMAGE_TO_VIDEO, item_body(item, flavor), flavor))
+            for item in items
+        ]
+    )
+
+
+def check_batch_credits(
+    items: Sequence[Mapping[str, Any]], budget_credits: Any, hook: Any, today: date
+) -> dict[str, Any]:
+    """Before the batch's first paid call: refuse it over ``budget_credits`` or (flavor runway) over the
+    organization's ``creditBalance``; what the summary needs to report credits used.
+
+    Raises ``AirflowFailException`` naming the estimate, the cap and the biggest items. The
+    estimate counts every item, including ones an idempotent re-run will find already stored.
+    """
+    from airflow_provider_runway._compat import AirflowFailException
+    from airflow_provider_runway.runway.flavors import RUNWAY
+
+    flavor = hook.flavor
+    batch = estimate_batch(items, flavor)
+    models = sorted({str(item_body(item, flavor).get("model")) for item in items})
+    record: dict[str, Any] = {
+        "flavor": flavor,
+        "estimated_total": batch.total,
+        "item_credits": [estimate.credits for _, estimate in batch.items],
+        "models": models,
+        "balance": None,
+        "usage_window": None,
+        "usage_before": None,
+    }
+    if flavor == RUNWAY:
+        record["balance"] = float(hook.get_organization().get("creditBalance"))
+        record["usage_window"] = usage_window(today)
+        record["usage_before"] = read_usage(hook, record)
+    refusal = batch_refusal(batch, budget_credits, record["balance"])
+    if refusal is not None:
+        raise AirflowFailException(refusal)
+    return record
+
+
+def read_usage(hook: Any, record: Mapping[str, Any]) -> float | None:
+    """Credits used on the batch's models over its usage window, or None when it cannot be read."""
+    from airflow_provider_runway.runway.errors import RunwayError
+
+    if not record.get("usage_window"):
+        return None
+    try:
+        return usage_credits(hook.get_organization_usage(*record["usage_window"]), record["models"])
+    except RunwayError as err:  # the summary falls back to the estimate, and says so
+        hook.log.warning("Could not read the organization's usage: %s", err)
+        return None

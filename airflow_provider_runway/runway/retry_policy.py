@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 
-from airflow_provider_runway.errors import (
+from airflow_provider_runway.runway.errors import (
     CreateOutcomeUnknownError,
     MalformedResponseError,
     RunwayAPIError,

@@ -263,7 +263,11 @@ def parse_catalog(raw: Mapping[str, Any]) -> Catalog:
 @lru_cache(maxsize=1)
 def load_catalog() -> Catalog:
     """The packaged catalog, read once per process."""
-    text = resources.files("airflow_provider_runway").joinpath(CATALOG_FILE).read_text(encoding="utf-8")
+    text = (
+        resources.files(__package__ or "airflow_provider_runway.runway")
+        .joinpath(CATALOG_FILE)
+        .read_text(encoding="utf-8")
+    )
     return parse_catalog(json.loads(text))
 
 

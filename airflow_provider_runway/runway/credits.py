@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_provider_runway.catalog import COMETAPI, FieldSpec, ModelSpec, Price, load_catalog
+from airflow_provider_runway.runway.catalog import COMETAPI, FieldSpec, ModelSpec, Price, load_catalog
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from airflow_provider_runway import __version__
-from airflow_provider_runway.errors import ConnectionConfigError
-from airflow_provider_runway.models import COMETAPI, DEFAULT_RUNWAY_VERSION, FLAVORS, FlavorSpec
-from airflow_provider_runway.protocol import is_iso_date
+from airflow_provider_runway.runway.errors import ConnectionConfigError
+from airflow_provider_runway.runway.flavors import COMETAPI, DEFAULT_RUNWAY_VERSION, FLAVORS, FlavorSpec
+from airflow_provider_runway.runway.protocol import is_iso_date
 
 DEFAULT_TIMEOUT = 60.0
 # A dead host should not hold a worker or a poll for the whole read timeout.

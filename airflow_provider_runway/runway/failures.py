@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from airflow_provider_runway.tasks import CANCELLED, FAILED, RunwayTask
+from airflow_provider_runway.runway.remote_task import CANCELLED, FAILED, RunwayTask
 
 DOCS_URL = "https://docs.dev.runwayml.com/errors/task-failures/"
 

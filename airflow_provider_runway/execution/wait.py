@@ -14,8 +14,7 @@ from collections.abc import Collection
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_runway.errors import RunwayError
-from airflow_provider_runway.waiting import (
+from airflow_provider_runway.execution.wait_tracker import (
     ERROR,
     POLL_RETRY_POLICY,
     SUCCESS,
@@ -24,12 +23,13 @@ from airflow_provider_runway.waiting import (
     connection_unusable,
     result_from_event,
 )
+from airflow_provider_runway.runway.errors import RunwayError
 
 if TYPE_CHECKING:
     from airflow.sdk import BaseOperatorLink, Context
 
     from airflow_provider_runway.hooks.runway import RunwayHook
-    from airflow_provider_runway.retry import RetryPolicy
+    from airflow_provider_runway.runway.retry_policy import RetryPolicy
     from airflow_provider_runway.triggers.runway import RunwayTaskTrigger
 
 DEFAULT_TIMEOUT = 60 * 60.0
@@ -164,7 +164,8 @@ class RunwayWaitMixin:
         self, context: Context, event: dict[str, Any], *, no_resubmit_reason: str | None
     ) -> dict[str, Any]:
         """``_finish``, then (with ``output_path``) store the output; a failed wait's outcome is recorded."""
-        from airflow_provider_runway.storage import record_wait_failure, store_output
+        from airflow_provider_runway.execution.outcomes import record_wait_failure
+        from airflow_provider_runway.execution.store import store_output
 
         record_wait_failure(self, context, event)
         task = self._finish(event, no_resubmit_reason=no_resubmit_reason)

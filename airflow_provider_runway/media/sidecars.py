@@ -13,7 +13,7 @@ import struct
 from collections.abc import Mapping, Sequence
 from typing import IO, Any
 
-from airflow_provider_runway.locations import is_folder, join, with_suffix
+from airflow_provider_runway.media.locations import is_folder, join, with_suffix
 
 SIDECAR_SCHEMA = "airflow-provider-runway/video-sidecar/1"
 OUTPUT_SIDECAR_SCHEMA = "airflow-provider-runway/output-sidecar/1"  # images and audio
@@ -42,7 +42,6 @@ CREATED = "created"
 SKIPPED = "skipped"
 FAILED = "failed"
 # Request fields the sidecar repeats (the API's names), beside the source and the key.
-REQUEST_FIELDS = ("model", "promptText", "seed", "ratio", "duration")
 
 
 def idempotency_key(
@@ -83,14 +82,6 @@ def output_name(key: str | None, runway_task_id: str | None, suffix: str = VIDEO
 def output_location(output_path: str, key: str | None, runway_task_id: str | None, suffix: str = VIDEO_SUFFIX) -> str:
     """``output_path`` itself when it names a file; inside it when it is a folder (ends in ``/``)."""
     return join(output_path, output_name(key, runway_task_id, suffix)) if is_folder(output_path) else output_path
-
-
-def video_name(key: str | None, runway_task_id: str | None) -> str:
-    return output_name(key, runway_task_id)
-
-
-def video_location(output_path: str, key: str | None, runway_task_id: str | None) -> str:
-    return output_location(output_path, key, runway_task_id)
 
 
 def expected_sidecar(output_path: str, key: str) -> str:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from airflow_provider_runway.models import COMETAPI, DEFAULT_RUNWAY_VERSION, FLAVORS, RUNWAY
-from airflow_provider_runway.settings import DEFAULT_TIMEOUT
+from airflow_provider_runway.hooks.connection import DEFAULT_TIMEOUT
+from airflow_provider_runway.runway.flavors import COMETAPI, DEFAULT_RUNWAY_VERSION, FLAVORS, RUNWAY
 
 CONNECTION_TYPE = "runway"
 # The name in the UI's connection-type list; without it Airflow 3.2+ lists the bare type id.

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from airflow_provider_runway.catalog import FieldSpec, load_catalog
-from airflow_provider_runway.errors import InvalidRequestError
+from airflow_provider_runway.runway.catalog import FieldSpec, load_catalog
+from airflow_provider_runway.runway.errors import InvalidRequestError
 
 STRICT, LENIENT, TYPES_ONLY = "strict", "lenient", "types"
 _INT = re.compile(r"[+-]?\d+")

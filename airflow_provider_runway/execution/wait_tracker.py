@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from airflow_provider_runway.errors import (
+from airflow_provider_runway.runway.errors import (
     MalformedResponseError,
     RunwayAPIError,
     RunwayAuthError,
@@ -22,10 +22,10 @@ from airflow_provider_runway.errors import (
     RunwayTaskNotVisibleError,
     RunwayTransportError,
 )
-from airflow_provider_runway.failures import classify_task
-from airflow_provider_runway.poll_schedule import PollSchedule
-from airflow_provider_runway.retry import RetryPolicy
-from airflow_provider_runway.tasks import CANCELLED, FAILED, SUCCEEDED, RunwayTask
+from airflow_provider_runway.runway.failures import classify_task
+from airflow_provider_runway.runway.poll_schedule import PollSchedule
+from airflow_provider_runway.runway.remote_task import CANCELLED, FAILED, SUCCEEDED, RunwayTask
+from airflow_provider_runway.runway.retry_policy import RetryPolicy
 
 SUCCESS = "success"
 TASK_FAILED = "failed"
