@@ -17,8 +17,9 @@ plan (list the images) >> video (mapped: submit, wait, store; one per image) >> 
   call. Over ``budget_credits`` (when set), or with flavor ``runway`` over the organization's
   ``creditBalance``, the run fails there, naming the estimate, the cap and the biggest items.
 * ``summary`` writes ``runway-batch-summary.json`` and ``.md`` beside the videos: counts by
-  outcome and failure code, seconds of video made, where each video is, and the credits used
-  (flavor ``runway``: from ``/v1/organization/usage``; else the estimate, labelled as such).
+  outcome and failure code, seconds of video made, where each video is, and the credits each
+  item was charged (the API's own ``cost``; the catalog's estimate where the API gives none,
+  labelled as such).
 * Each stored video emits an event on the asset ``runway_batch_videos`` with its sidecar's
   metadata in ``extra``, so downstream DAGs can be scheduled on new videos.
 """
@@ -64,8 +65,6 @@ with DAG(
     @task
     def plan(params: dict[str, Any] | None = None, ti: Any = None) -> list[dict[str, Any]]:
         """List the pictures (names only), give each its operator parameters, check the credits."""
-        from datetime import timezone
-
         from airflow_provider_runway.batch.budget import check_batch_credits, describe_credits
         from airflow_provider_runway.batch.planning import ITEM_DEFAULTS, plan_items
         from airflow_provider_runway.hooks.runway import RunwayHook
@@ -89,7 +88,7 @@ with DAG(
             shared=shared,
         )
         print(f"{len(items)} picture(s) to turn into videos under {shared['output_path']}")
-        credits = check_batch_credits(items, p.get("budget_credits"), hook, datetime.now(timezone.utc).date())
+        credits = check_batch_credits(items, p.get("budget_credits"), hook)
         print(describe_credits(credits))
         ti.xcom_push(key=CREDITS_KEY, value=credits)
         return items
@@ -111,18 +110,13 @@ with DAG(
     @task(trigger_rule="all_done")
     def summary(items: list[dict[str, Any]], params: dict[str, Any] | None = None, ti: Any = None) -> dict[str, Any]:
         """What was made, skipped and failed; written as JSON and Markdown beside the videos."""
-        from airflow_provider_runway.batch.budget import read_usage, summary_credits
+        from airflow_provider_runway.batch.budget import summary_credits
         from airflow_provider_runway.batch.summary import summarize, summary_markdown, write_summary
-        from airflow_provider_runway.hooks.runway import RunwayHook
 
         records = ti.xcom_pull(task_ids="video", key="runway_video") if ti is not None else []
         result = summarize(items, records if isinstance(records, list) else [records])
         credits = ti.xcom_pull(task_ids="plan", key=CREDITS_KEY) or {}
-        after = read_usage(RunwayHook(), credits)
-        before = credits.get("usage_before")
-        used = after - before if after is not None and before is not None else None
-        outcomes = [row["outcome"] for row in result["rows"]]
-        result["credits"] = summary_credits(credits.get("item_credits") or [], outcomes, used)
+        result["credits"] = summary_credits(result["rows"], credits.get("item_credits") or [])
         p = params or {}
         json_at, md_at = write_summary(result, str(p["output_path"]), p.get("output_conn_id") or None)
         print(summary_markdown(result))

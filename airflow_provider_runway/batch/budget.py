@@ -1,20 +1,20 @@
-"""A batch's credits: its estimate, the cap and balance it must stay under, and what it reports as used.
+"""A batch's credits: its estimate, the cap and balance it must stay under, and what this run paid.
 
-The decisions are pure, over ``credits.CreditEstimate`` values, the organization's balance and
-its usage answer; ``check_batch_credits`` and ``read_usage`` fetch those through the hook. An
-estimate that cannot be made is never treated as zero: a cap refuses it and says how to proceed.
+The decisions are pure, over ``credits.CreditEstimate`` values and the organization's balance
+(``check_batch_credits`` reads it through the hook). An estimate that cannot be made is never
+treated as zero: a budget refuses it and says how to proceed. What a run paid is the API's own
+``cost`` per item, summed; the catalog's estimate only where the API gives none, labelled.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_runway.batch.planning import item_body
 from airflow_provider_runway.media.locations import describe
-from airflow_provider_runway.media.sidecars import CREATED
+from airflow_provider_runway.media.sidecars import CREATED, SKIPPED
 from airflow_provider_runway.runway.credit_caps import as_credits
 
 if TYPE_CHECKING:
@@ -71,27 +71,6 @@ def batch_refusal(batch: BatchEstimate, budget_credits: Any, balance: float | No
     return None
 
 
-def usage_credits(usage: Mapping[str, Any], models: Sequence[str] | None = None) -> float | None:
-    """Credits in a ``/v1/organization/usage`` answer (``results[].usedCredits[].amount``), or None.
-
-    The shape is the runwayml SDK's ``types/organization_retrieve_usage_response.py`` (5.13.0).
-
-    ``models`` limits the sum to those models. The usage is per day, so the figure covers
-    every task of those days, not only this batch's: the summary says so.
-    """
-    results = usage.get("results")
-    if not isinstance(results, list):
-        return None
-    total = 0.0
-    for day in results:
-        for used in (day.get("usedCredits") or []) if isinstance(day, Mapping) else []:
-            if isinstance(used, Mapping) and (models is None or used.get("model") in models):
-                amount = used.get("amount")
-                if isinstance(amount, (int, float)) and not isinstance(amount, bool):
-                    total += float(amount)
-    return total
-
-
 def describe_credits(record: Mapping[str, Any]) -> str:
     """One line on a checked batch: its estimate, and the balance when the flavor has one."""
     line = f"Estimated cost of the batch: {record['estimated_total']:.10g} credits"
@@ -101,42 +80,6 @@ def describe_credits(record: Mapping[str, Any]) -> str:
     if record.get("balance") is not None:
         line += f"; the organization's credit balance is {record['balance']:.10g}"
     return line
-
-
-def usage_window(today: date, days: int = 2) -> tuple[str, str]:
-    """The ``startDate``/``beforeDate`` (UTC days) a batch reads usage over: its first day and the next,
-    as a run may cross midnight."""
-    return today.isoformat(), (today + timedelta(days=days)).isoformat()
-
-
-def summary_credits(
-    item_credits: Sequence[float | None], outcomes: Sequence[str], used: float | None
-) -> dict[str, Any]:
-    """The summary's credits: Runway's usage when there is a figure, else the estimate, labelled as such.
-
-    ``item_credits[i]`` is item ``i``'s estimate and ``outcomes[i]`` what became of it; only
-    created items are counted (skipped and failed ones cost nothing, or nothing known).
-    """
-    created = [index for index, kind in enumerate(outcomes) if kind == CREATED]
-    known = [item_credits[i] for i in created if i < len(item_credits) and item_credits[i] is not None]
-    estimated = round(sum(float(c) for c in known if c is not None), 3)
-    unknown = len(created) - len(known)
-    note = f"; {unknown} created item(s) of unknown price not included" if unknown else ""
-    if used is not None:
-        return {
-            "credits_used": round(used, 3),
-            "credits_source": "usage",
-            "credits_note": "Runway's /v1/organization/usage over the batch's days and models, end minus start "
-            f"(counts any other task on those models meanwhile; usage may lag){note}",
-            "credits_estimated": estimated,
-        }
-    return {
-        "credits_used": estimated,
-        "credits_source": "estimate",
-        "credits_note": "estimated from the catalog's prices: no usage figure available "
-        f"(CometAPI, or usage unreadable){note}",
-        "credits_estimated": estimated,
-    }
 
 
 def estimate_batch(items: Sequence[Mapping[str, Any]], flavor: str) -> BatchEstimate:
@@ -152,11 +95,9 @@ def estimate_batch(items: Sequence[Mapping[str, Any]], flavor: str) -> BatchEsti
     )
 
 
-def check_batch_credits(
-    items: Sequence[Mapping[str, Any]], budget_credits: Any, hook: Any, today: date
-) -> dict[str, Any]:
+def check_batch_credits(items: Sequence[Mapping[str, Any]], budget_credits: Any, hook: Any) -> dict[str, Any]:
     """Before the batch's first paid call: refuse it over ``budget_credits`` or (flavor runway) over the
-    organization's ``creditBalance``; what the summary needs to report credits used.
+    organization's ``creditBalance``; each item's estimate, for the summary's items the API gives no figure for.
 
     Raises ``AirflowFailException`` naming the estimate, the cap and the biggest items. The
     estimate counts every item, including ones an idempotent re-run will find already stored.
@@ -173,27 +114,52 @@ def check_batch_credits(
         "item_credits": [estimate.credits for _, estimate in batch.items],
         "models": models,
         "balance": None,
-        "usage_window": None,
-        "usage_before": None,
     }
     if flavor == RUNWAY:
         record["balance"] = float(hook.get_organization().get("creditBalance"))
-        record["usage_window"] = usage_window(today)
-        record["usage_before"] = read_usage(hook, record)
     refusal = batch_refusal(batch, budget_credits, record["balance"])
     if refusal is not None:
         raise AirflowFailException(refusal)
     return record
 
 
-def read_usage(hook: Any, record: Mapping[str, Any]) -> float | None:
-    """Credits used on the batch's models over its usage window, or None when it cannot be read."""
-    from airflow_provider_runway.runway.errors import RunwayError
+def summary_credits(rows: Sequence[Mapping[str, Any]], item_credits: Sequence[float | None]) -> dict[str, Any]:
+    """What this run of the batch paid: the API's exact charge per item where it gave one (``cost``),
+    else the catalog's estimate of a created item, labelled as such.
 
-    if not record.get("usage_window"):
-        return None
-    try:
-        return usage_credits(hook.get_organization_usage(*record["usage_window"]), record["models"])
-    except RunwayError as err:  # the summary falls back to the estimate, and says so
-        hook.log.warning("Could not read the organization's usage: %s", err)
-        return None
+    ``rows`` are the summary's rows (``outcome``, ``credits_charged``), ``item_credits[i]`` item
+    ``i``'s estimate. Skipped items paid nothing in this run; a failed item counts its charge when
+    the API reports one (refunded: 0) and nothing otherwise.
+    """
+    charged = estimated = 0.0
+    counted = {"charged": 0, "estimated": 0, "unknown": 0}
+    for index, row in enumerate(rows):
+        if row.get("outcome") == SKIPPED:
+            continue
+        if row.get("credits_charged") is not None:
+            charged += float(row["credits_charged"])
+            counted["charged"] += 1
+        elif row.get("outcome") == CREATED:
+            estimate = item_credits[index] if index < len(item_credits) else None
+            if estimate is None:
+                counted["unknown"] += 1
+            else:
+                estimated += float(estimate)
+                counted["estimated"] += 1
+    if counted["estimated"] or counted["unknown"]:
+        source = "api and estimate" if counted["charged"] else "estimate"
+    else:
+        source = "api"
+    note = f"{counted['charged']} item(s) charged as the API reports (its final cost)"
+    if counted["estimated"]:
+        note += f"; {counted['estimated']} estimated from the catalog's prices (the API gave no cost)"
+    if counted["unknown"]:
+        note += f"; {counted['unknown']} created item(s) of unknown price not included"
+    return {
+        "credits_used": round(charged + estimated, 3),
+        "credits_charged": round(charged, 3),
+        "credits_estimated": round(estimated, 3),
+        "items": counted,
+        "credits_source": source,
+        "credits_note": note,
+    }

@@ -36,6 +36,7 @@ def summarize(items: Sequence[Mapping[str, Any]], records: Sequence[Any]) -> dic
                 "sidecar": record.get("sidecar"),
                 "seconds": record.get("seconds"),
                 "runway_task_id": record.get("runway_task_id"),
+                "credits_charged": (record.get("credits") or {}).get("charged"),
                 "failure_code": record.get("failure_code"),
                 "message": record.get("message"),
             }
@@ -69,13 +70,23 @@ def summary_markdown(summary: Mapping[str, Any]) -> str:
         f"{outcomes[FAILED]} failed; {summary['seconds_of_video_made']:.10g} s of video made, "
         f"{summary['seconds_of_video_stored']:.10g} s stored in all.",
         "",
-        "| # | image | outcome | video | seconds | Runway task | failure |",
-        "|---|---|---|---|---|---|---|",
+        "| # | image | outcome | video | seconds | credits | Runway task | failure |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for row in summary["rows"]:
         failure = f"{row['failure_code']}: {row['message']}" if row["outcome"] == FAILED else ""
         outcome = "skipped, already done" if row["outcome"] == SKIPPED else row["outcome"]
-        cells = [row["index"], row["image"], outcome, row["video"], row["seconds"], row["runway_task_id"], failure]
+        charged = row.get("credits_charged")
+        cells = [
+            row["index"],
+            row["image"],
+            outcome,
+            row["video"],
+            row["seconds"],
+            charged,
+            row["runway_task_id"],
+            failure,
+        ]
         lines.append("| " + " | ".join(_cell(cell) for cell in cells) + " |")
     if summary["failure_codes"]:
         lines += ["", "Failures by code: " + ", ".join(f"{k} x{v}" for k, v in summary["failure_codes"].items())]

@@ -16,6 +16,7 @@ from airflow_provider_runway.execution.wait_tracker import SUCCESS
 from airflow_provider_runway.media.locations import as_url
 from airflow_provider_runway.media.sidecars import FAILED, IMAGE_TO_VIDEO, VIDEO, outcome
 from airflow_provider_runway.runway.catalog import load_catalog
+from airflow_provider_runway.runway.credits import final_credits
 
 XCOM_REQUEST_KEY = "runway_request"
 XCOM_VIDEO_KEY = "runway_video"
@@ -97,8 +98,16 @@ def record_wait_failure(op: Any, context: Mapping[str, Any], event: Mapping[str,
     code = task.get("failureCode") or str(event.get("status") or "error").upper()
     message = str(event.get("message") or "")
     image = sources[0].get("location")
+    credits = final_credits(request.get("credits"), task) if task else request.get("credits")
     record_failure(
-        op, context, code, message, endpoint=request.get("endpoint"), image=image, runway_task_id=runway_task_id
+        op,
+        context,
+        code,
+        message,
+        endpoint=request.get("endpoint"),
+        image=image,
+        runway_task_id=runway_task_id,
+        credits=credits,
     )
 
 

@@ -59,6 +59,7 @@ class PreparedRequest:
     lenient: bool
     request: dict[str, Any]
     done: str | None = None  # the Runway task id of the output already stored at the target
+    credits: dict[str, Any] | None = None  # ``runway.credits.task_credits`` once created
 
     def validated(self, hook: Any) -> ValidatedBody:
         """The body to send: stored inputs inline, or uploaded first when too large (flavor runway)."""
@@ -69,7 +70,10 @@ class PreparedRequest:
 
     def remember(self, context: Mapping[str, Any], runway_task_id: str) -> None:
         """Keep what the sidecar needs (across deferral, and for a downstream sensor) in XCom."""
-        push_xcom(context, XCOM_REQUEST_KEY, {**self.request, "runway_task_id": runway_task_id})
+        remembered = {**self.request, "runway_task_id": runway_task_id}
+        if self.credits is not None:
+            remembered["credits"] = self.credits
+        push_xcom(context, XCOM_REQUEST_KEY, remembered)
 
 
 def prepare_request(op: Any, context: Mapping[str, Any], hook: Any) -> PreparedRequest:

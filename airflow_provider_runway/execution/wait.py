@@ -24,6 +24,7 @@ from airflow_provider_runway.execution.wait_tracker import (
     result_from_event,
 )
 from airflow_provider_runway.runway.errors import RunwayError
+from airflow_provider_runway.runway.remote_task import read_credits
 
 if TYPE_CHECKING:
     from airflow.sdk import BaseOperatorLink, Context
@@ -155,9 +156,12 @@ class RunwayWaitMixin:
         # A wait that gives up (timeout, or an answer it cannot use) stops the task it leaves behind.
         if kind in (TIMEOUT, ERROR) and self.cancel_on_timeout:
             self._cancel_quietly(str(event.get("runway_task_id")))
+        task = event.get("task") or {}
         if kind == SUCCESS:
-            task = event.get("task") or {}
             self.log.info("Runway task %s succeeded; output: %s", task.get("id"), task.get("output"))
+        charged = read_credits(task.get("cost"))
+        if charged is not None:
+            self.log.info("Runway task %s charged %s credits (the API's final cost)", task.get("id"), f"{charged:.10g}")
         return result_from_event(event, no_resubmit_reason=no_resubmit_reason)
 
     def _finish_and_store(

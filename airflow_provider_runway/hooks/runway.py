@@ -9,7 +9,6 @@ with ``protocol`` and retry by ``retry.RetryState``, so they behave identically.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
@@ -18,17 +17,15 @@ from airflow.sdk import BaseHook
 
 from airflow_provider_runway.hooks import async_http, sync_http
 from airflow_provider_runway.hooks.connection import ClientSettings, settings_from_connection
+from airflow_provider_runway.hooks.connection_check import connection_check
 from airflow_provider_runway.hooks.connection_form import conn_fields, ui_field_behaviour
 from airflow_provider_runway.runway.bodies import ValidatedBody, validate_body
 from airflow_provider_runway.runway.errors import (
-    ConnectionConfigError,
     FlavorNotSupportedError,
     MalformedResponseError,
     OutputUnavailableError,
     RunwayAPIError,
-    RunwayAuthError,
     RunwayError,
-    RunwayTaskNotFoundError,
     RunwayTaskNotVisibleError,
     RunwayTransportError,
 )
@@ -42,7 +39,7 @@ from airflow_provider_runway.runway.protocol import (
     upload_body,
     usage_body,
 )
-from airflow_provider_runway.runway.remote_task import RunwayTask, parse_created_id, parse_task
+from airflow_provider_runway.runway.remote_task import CreatedTask, RunwayTask, parse_created, parse_task
 from airflow_provider_runway.runway.retry_policy import RetryPolicy, RetryState
 
 if TYPE_CHECKING:
@@ -54,7 +51,6 @@ _RETRY_CANDIDATES = (RunwayAPIError, RunwayTransportError, MalformedResponseErro
 # Connection Test answers fast: one attempt, a short connect timeout.
 TEST_RETRY_POLICY = RetryPolicy(max_retries=0)
 TEST_CONNECT_TIMEOUT = 3.0
-_NO_SUCH_TASK = "00000000-0000-0000-0000-000000000000"
 
 
 def _caught(call: Callable[..., Any], *args: Any) -> Any:
@@ -200,8 +196,8 @@ class RunwayHook(BaseHook):
                 )
                 time.sleep(delay)
 
-    def create_task(self, endpoint: str, body: Mapping[str, Any] | ValidatedBody) -> str:
-        """Create a task on any task endpoint (a paid call) and return its Runway task id.
+    def create(self, endpoint: str, body: Mapping[str, Any] | ValidatedBody) -> CreatedTask:
+        """Create a task on any task endpoint (a paid call): its id and the API's cost estimate.
 
         Every create goes through here. It is repeated only when it surely created nothing
         (429/502/503, or no connection made); after an unknown outcome (read timeout, reset,
@@ -213,9 +209,24 @@ class RunwayHook(BaseHook):
         validated = self._validated(path, body)
         for warning in validated.warnings:
             self.log.warning("%s", warning)
-        task_id = parse_created_id(self._request("POST", path, validated.body, is_create=True))
-        self.log.info("Created Runway %s task %s (model %s)", path, task_id, validated.body.get("model"))
-        return task_id
+        created = parse_created(self._request("POST", path, validated.body, is_create=True))
+        estimate = (
+            "the API gave no cost estimate"
+            if created.estimated_credits is None
+            else f"the API estimates at most {created.estimated_credits:.10g} credits"
+        )
+        self.log.info(
+            "Created Runway %s task %s (model %s); %s",
+            path,
+            created.id,
+            validated.body.get("model"),
+            estimate,
+        )
+        return created
+
+    def create_task(self, endpoint: str, body: Mapping[str, Any] | ValidatedBody) -> str:
+        """``create``, for callers that need only the Runway task id."""
+        return self.create(endpoint, body).id
 
     def _validated(self, endpoint: str, body: Mapping[str, Any] | ValidatedBody) -> ValidatedBody:
         if isinstance(body, ValidatedBody):
@@ -342,32 +353,7 @@ class RunwayHook(BaseHook):
         Messages never name the connection id: Airflow's UI tests a temporary copy with a random id.
         """
         probe = type(self)(self.runway_conn_id, retry_policy=TEST_RETRY_POLICY, connect_timeout=TEST_CONNECT_TIMEOUT)
-        try:
-            settings = probe.settings
-        except ConnectionConfigError as err:
-            return False, f"The connection is not usable: {err.problem}"
-        try:
-            if settings.flavor.name == RUNWAY:
-                balance = probe.get_organization().get("creditBalance")
-                return True, f"Connected to Runway at {settings.base_url}; credit balance {balance}"
-            # A made-up id must come back as "not found": then key and path are right.
-            with contextlib.suppress(RunwayTaskNotVisibleError, RunwayTaskNotFoundError):
-                probe.get_task(_NO_SUCH_TASK)
-            return True, f"Connected to CometAPI at {settings.base_url}"
-        except RunwayAuthError as err:
-            return False, f"The API key was rejected ({err.status_code}): {err.api_message}"
-        except RunwayAPIError as err:
-            hint = "Wrong host or flavor? " if err.status_code in (301, 302, 307, 308, 404, 405) else ""
-            return (
-                False,
-                f"{hint}{settings.base_url} answered {err.status_code} to {err.method} {err.path}: {err.api_message}",
-            )
-        except MalformedResponseError as err:
-            return False, f"{settings.base_url} did not answer like the Runway API (wrong host or flavor?): {err}"
-        except RunwayTransportError as err:
-            return False, f"Cannot reach {settings.base_url}: {err.reason}"
-        except (RunwayError, ValueError) as err:
-            return False, str(err)
+        return connection_check(probe)
 
     # -- async calls (trigger) ----------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import IO, Any
 
 from airflow_provider_runway.media.locations import is_folder, join, with_suffix
+from airflow_provider_runway.runway.credits import final_credits
 
 SIDECAR_SCHEMA = "airflow-provider-runway/video-sidecar/1"
 OUTPUT_SIDECAR_SCHEMA = "airflow-provider-runway/output-sidecar/1"  # images and audio
@@ -159,6 +160,7 @@ def sidecar(
         "finished_at": finished_at,
         "idempotency_key": request.get("idempotency_key"),
         "flavor": request.get("flavor"),
+        "credits": final_credits(request.get("credits"), task),
         "airflow": dict(lineage),
     }
 
@@ -184,6 +186,7 @@ def stored_outcome(kind: str, meta: Mapping[str, Any], sidecar_at: str, map_inde
         bytes=meta.get("bytes"),
         sha256=meta.get("sha256"),
         runway_task_id=meta.get("runway_task_id"),
+        credits=meta.get("credits"),
         map_index=map_index,
     )
 

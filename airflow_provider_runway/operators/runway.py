@@ -32,7 +32,6 @@ from airflow_provider_runway.runway.poll_schedule import poll_interval_seconds
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_provider_runway.execution.prepare import PreparedRequest
     from airflow_provider_runway.execution.submitted_tasks import SubmittedTaskStore
     from airflow_provider_runway.hooks.runway import RunwayHook
 
@@ -67,8 +66,11 @@ class RunwayCreateTaskOperator(RunwayWaitMixin, BaseOperator):
     :param extra_body: more API fields, sent as given (for fields not modelled yet).
     :param lenient: known-model rule violations become warnings instead of errors, for when
         Runway's API has moved ahead of this provider's catalog (model-independent checks stay).
-    :param max_credits: refuse, before any paid call, a task whose estimated cost in Runway
-        credits is above this (or cannot be estimated). Every create logs its estimate.
+    :param max_credits: a cap in Runway credits. A request the catalog prices above it is refused
+        before any paid call; one it cannot price is created and the API's own estimate
+        (``estimatedCost``) decides at once: above the cap the task is cancelled (refunded while
+        PENDING) and this task fails naming the estimate, the cap and what was charged. Every
+        create logs both estimates; XCom ``runway_credits`` carries them and the final charge.
     :param runway_conn_id: the ``runway`` connection.
     :param input_conn_id: Airflow connection for reading stored inputs (e.g. an ``aws`` one).
     :param wait_for_completion: also wait for the task; the final task goes to XCom ``runway_task``.
@@ -175,20 +177,6 @@ class RunwayCreateTaskOperator(RunwayWaitMixin, BaseOperator):
 
         return compose_body(self.endpoint, self.request_fields(), extra_body=self.extra_body, flavor=flavor)
 
-    def check_credits(self, context: Context, prepared: PreparedRequest) -> None:
-        """Log the estimate; refuse (before any paid call) a task above ``max_credits`` or of unknown cost."""
-        from airflow_provider_runway._compat import AirflowFailException
-        from airflow_provider_runway.execution.outcomes import record_failure
-        from airflow_provider_runway.runway.credit_caps import CREDIT_LIMIT, describe_estimate, task_refusal
-        from airflow_provider_runway.runway.credits import estimate_credits
-
-        estimate = estimate_credits(self.endpoint, prepared.checked.body, prepared.flavor)
-        self.log.info("Estimated cost: %s", describe_estimate(estimate))
-        refusal = task_refusal(estimate, self.max_credits)
-        if refusal is not None:
-            record_failure(self, context, CREDIT_LIMIT, refusal, endpoint=self.endpoint)
-            raise AirflowFailException(refusal)
-
     def _reusable_task(self, hook: RunwayHook, store: SubmittedTaskStore) -> str | None:
         """The earlier try's Runway task, if it can be reused instead of paying again."""
         from airflow_provider_runway._compat import AirflowFailException
@@ -233,6 +221,7 @@ class RunwayCreateTaskOperator(RunwayWaitMixin, BaseOperator):
 
     def execute(self, context: Context) -> str:
         from airflow_provider_runway._compat import AirflowFailException
+        from airflow_provider_runway.execution.credits import check_after_create, check_before_create
         from airflow_provider_runway.execution.prepare import prepare_request
         from airflow_provider_runway.hooks.runway import RunwayHook
         from airflow_provider_runway.runway.errors import CreateOutcomeUnknownError
@@ -242,17 +231,19 @@ class RunwayCreateTaskOperator(RunwayWaitMixin, BaseOperator):
         prepared = prepare_request(self, context, hook)
         if prepared.done is not None:
             return prepared.done  # its output and sidecar are already stored: nothing to pay for
-        self.check_credits(context, prepared)
+        estimate = check_before_create(self, context, prepared)
         validated = prepared.validated(hook)
         store = self._store(context)
         runway_task_id = self._reusable_task(hook, store)
         if runway_task_id is None:
             try:
-                runway_task_id = hook.create_task(self.endpoint, validated)
+                created = hook.create(self.endpoint, validated)
             except CreateOutcomeUnknownError as err:
                 # A paid task may exist but its id is unknown: an Airflow retry would pay again.
                 raise AirflowFailException(str(err)) from err
-            store.set(runway_task_id)
+            runway_task_id = created.id
+            store.set(runway_task_id)  # before anything else: a retry reconnects instead of paying again
+            prepared.credits = check_after_create(self, context, hook, estimate, created)
         context["ti"].xcom_push(key=XCOM_TASK_ID_KEY, value=runway_task_id)
         prepared.remember(context, runway_task_id)
         if not self.wait_for_completion:

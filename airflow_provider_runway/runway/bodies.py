@@ -8,8 +8,10 @@ What is checked depends on how much the catalog knows:
 
 * a known model: every field against that model's documented schema, plus the flavor's own
   limits (CometAPI: seed 0-999999999, promptText <= 512 characters on image_to_video);
-* an unknown model: only model-independent checks (media URI form and size, field types, the
-  flavor's seed range, fields every model of the endpoint needs), a warning, and it goes out;
+* an unknown model (an API newer than the catalog): only model-independent checks — media URI
+  form and size, the JSON types of fields every catalogued model types alike, the flavor's seed
+  range and prompt length — a warning naming the catalog's date, and it goes out. Never what
+  other models require: a new model may drop a field every older one needed;
 * an unknown endpoint: nothing but the flavor; a warning, and it goes out.
 
 ``lenient=True`` is the escape hatch for when the API moves faster than this catalog: a known
@@ -111,8 +113,8 @@ def _shape(spec: FieldSpec) -> Any:
 
 
 @lru_cache(maxsize=64)
-def _shared_fields(endpoint: str, flavor: str) -> tuple[dict[str, FieldSpec], tuple[str, ...]]:
-    """The fields every model of the endpoint types alike, and those every model requires."""
+def _shared_fields(endpoint: str, flavor: str) -> dict[str, FieldSpec]:
+    """The fields every catalogued model of the endpoint types alike (as optional: never required)."""
     spec = load_catalog().endpoints[endpoint]
     models = [m for m in spec.models.values() if m.offered_by(flavor)] or list(spec.models.values())
     by_wire: dict[str, list[FieldSpec]] = {}
@@ -129,9 +131,8 @@ def _shared_fields(endpoint: str, flavor: str) -> tuple[dict[str, FieldSpec], tu
             first = FieldSpec(kind="integer", also=tuple({v for s in specs for v in s.also}))
         elif _shape(first) == "str":
             first = FieldSpec(kind="text")
-        shared[wire] = replace(first, required=False)
-    required = tuple(w for w in by_wire if all(w in m.fields and m.fields[w].required for m in models))
-    return shared, required
+        shared[wire] = replace(first, required=False, requires=())
+    return shared
 
 
 def _check_known(body: Mapping[str, Any], spec: EndpointSpec, model: ModelSpec, checks: Checks) -> dict[str, Any]:
@@ -141,21 +142,26 @@ def _check_known(body: Mapping[str, Any], spec: EndpointSpec, model: ModelSpec, 
     for wire in rules.require:
         if is_missing(out.get(wire)):
             checks.rule(wire, f"is required through flavor {checks.flavor} ({rules.note})")
-    text = out.get("promptText")
+    _check_prompt_length(out, spec, checks)
+    return out
+
+
+def _check_prompt_length(body: Mapping[str, Any], spec: EndpointSpec, checks: Checks) -> None:
+    """The flavor's own prompt limit (CometAPI's 512 characters), whatever the model."""
+    rules = spec.rules(checks.flavor)
+    text = body.get("promptText")
     if rules.prompt_text_max is not None and isinstance(text, str):
         size = text_size(text, rules.prompt_text_count)
         if size > rules.prompt_text_max:
             checks.rule("promptText", f"is {size} characters; {checks.flavor} takes at most {rules.prompt_text_max}")
-    return out
 
 
 def _check_unknown(body: Mapping[str, Any], spec: EndpointSpec, checks: Checks) -> dict[str, Any]:
+    flavor_checks = Checks(flavor=checks.flavor, model=checks.model, mode=checks.mode)
     checks.mode = TYPES_ONLY
-    fields, required = _shared_fields(spec.name, checks.flavor)
-    out = check_fields(body, fields, None, checks, what="this endpoint")
-    for wire in required:
-        if is_missing(out.get(wire)):
-            raise invalid(wire, f"is required (every {spec.name} model needs it)")
+    out = check_fields(body, _shared_fields(spec.name, checks.flavor), None, checks, what="this endpoint")
+    _check_prompt_length(out, spec, flavor_checks)
+    checks.warnings.extend(flavor_checks.warnings)
     return out
 
 

@@ -1,8 +1,11 @@
-"""What a task will cost in Runway credits, estimated from the catalog before anything is paid.
+"""What a task costs in Runway credits: estimated from the catalog before anything is paid, and
+as the API itself reports it once created (``estimatedCost``) and finished (``cost``).
 
 Pure: the estimate reads only the request body and the catalog's dated prices. Where the price
 depends on something the provider cannot know before the call (the length of an input video,
 an unpublished formula), the estimate says so instead of guessing (``known`` is False).
+``task_credits`` is the one shape sidecars, XCom and summaries report a task's credits in: the
+API's own figures first, the catalog's estimate only where the API gives none, labelled.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from airflow_provider_runway.runway.catalog import COMETAPI, FieldSpec, ModelSpec, Price, load_catalog
+from airflow_provider_runway.runway.remote_task import read_credits
 
 
 @dataclass(frozen=True)
@@ -132,3 +136,37 @@ def estimate_credits(endpoint: str, body: Mapping[str, Any], flavor: str = COMET
     if flavor == COMETAPI:
         basis += "; Runway's list price (CometAPI bills its own)"
     return CreditEstimate(credits=float(credits), basis=basis, known=True)
+
+
+API, CATALOG = "api", "catalog"
+
+
+def task_credits(
+    catalog_estimate: float | None, api_estimate: float | None = None, charged: float | None = None
+) -> dict[str, Any]:
+    """One task's credits as reported everywhere.
+
+    ``charged`` is the API's final ``cost`` (None until the task is final, or when the API does
+    not give it: CometAPI may not pass it on); ``estimated`` is the API's ``estimatedCost`` when
+    given, else the catalog's estimate, and ``estimate_source`` says which.
+    """
+    estimated = api_estimate if api_estimate is not None else catalog_estimate
+    source = API if api_estimate is not None else (CATALOG if catalog_estimate is not None else None)
+    return {
+        "charged": charged,
+        "estimated": estimated,
+        "estimate_source": source,
+        "catalog_estimate": catalog_estimate,
+    }
+
+
+def final_credits(remembered: Mapping[str, Any] | None, task: Mapping[str, Any]) -> dict[str, Any]:
+    """The credits record once the task is final: what was remembered at the create, plus the API's ``cost``.
+
+    ``task`` is the final task in Runway's shape (``RunwayTask.to_dict``); without a remembered
+    record (a sensor waiting on a task created elsewhere) the task's own figures are all there is.
+    """
+    charged = read_credits(task.get("cost"))
+    if remembered:
+        return {**task_credits(remembered.get("catalog_estimate")), **remembered, "charged": charged}
+    return task_credits(None, read_credits(task.get("estimatedCost")), charged)

@@ -47,6 +47,9 @@ class RunwayTask:
     failure_code: str | None = None
     created_at: str | None = None
     raw_status: str | None = field(default=None, compare=False)
+    # Runway's own figures (SDK 5.14+): the most an unfinished task may charge, and what a finished one did.
+    estimated_credits: float | None = None
+    cost_credits: float | None = None
 
     @property
     def is_known(self) -> bool:
@@ -66,6 +69,8 @@ class RunwayTask:
             "failure": self.failure,
             "failureCode": self.failure_code,
             "createdAt": self.created_at,
+            **_credits_field("estimatedCost", self.estimated_credits),
+            **_credits_field("cost", self.cost_credits),
         }
 
     @classmethod
@@ -80,6 +85,18 @@ class RunwayTask:
         if self.failure or self.failure_code:
             text += f" ({self.failure_code or 'no code'}: {self.failure or 'no reason given'})"
         return text
+
+
+def _credits_field(name: str, credits: float | None) -> dict[str, Any]:
+    return {} if credits is None else {name: {"credits": credits}}
+
+
+def read_credits(value: Any) -> float | None:
+    """``{"credits": n}`` (Runway's ``estimatedCost`` and ``cost``) -> n; None when absent or not a number."""
+    credits = value.get("credits") if isinstance(value, Mapping) else None
+    if isinstance(credits, (int, float)) and not isinstance(credits, bool) and credits >= 0:
+        return float(credits)
+    return None
 
 
 def _progress(value: Any) -> float | None:
@@ -119,6 +136,8 @@ def _parse_bare(data: Mapping[str, Any], fallback_id: str | None) -> RunwayTask:
         failure=data.get("failure") or None,
         failure_code=data.get("failureCode") or None,
         created_at=data.get("createdAt"),
+        estimated_credits=read_credits(data.get("estimatedCost")),
+        cost_credits=read_credits(data.get("cost")),
     )
 
 
@@ -165,16 +184,25 @@ def parse_task(payload: Any, task_id: str | None = None) -> RunwayTask:
     return _parse_bare(payload, task_id)
 
 
-def parse_created_id(payload: Any) -> str:
-    """The task id from a create answer: ``{"id": ...}``, or inside a CometAPI envelope."""
+@dataclass(frozen=True)
+class CreatedTask:
+    """A create's answer: the task id, and the most the task may charge when the API says
+    (``estimatedCost``, SDK 5.14+; a proxy may not pass it on)."""
+
+    id: str
+    estimated_credits: float | None = None
+
+
+def parse_created(payload: Any) -> CreatedTask:
+    """A create answer: ``{"id", "estimatedCost"}``, or the same inside a CometAPI envelope."""
     if isinstance(payload, Mapping):
         if isinstance(payload.get("id"), str) and payload["id"]:
-            return str(payload["id"])
+            return CreatedTask(str(payload["id"]), read_credits(payload.get("estimatedCost")))
         data = payload.get("data")
         if isinstance(data, Mapping):
             for key in ("id", "task_id"):
                 if isinstance(data.get(key), str) and data[key]:
-                    return str(data[key])
+                    return CreatedTask(str(data[key]), read_credits(data.get("estimatedCost")))
     raise MalformedResponseError(f"create answer has no task id: {_excerpt(payload)}")
 
 

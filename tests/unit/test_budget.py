@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 
 from airflow_provider_runway.batch.budget import (
@@ -11,12 +9,10 @@ from airflow_provider_runway.batch.budget import (
     batch_refusal,
     estimate_batch,
     summary_credits,
-    usage_credits,
-    usage_window,
 )
 from airflow_provider_runway.batch.planning import item_body
 from airflow_provider_runway.runway.catalog import load_catalog
-from airflow_provider_runway.runway.credit_caps import as_credits, describe_estimate, task_refusal
+from airflow_provider_runway.runway.credit_caps import api_estimate_refusal, as_credits, describe_estimate, task_refusal
 from airflow_provider_runway.runway.credits import CreditEstimate, estimate_credits
 
 KNOWN = CreditEstimate(credits=25.0, basis="gen3a_turbo: 5 s x 5 credits/s", known=True)
@@ -39,11 +35,30 @@ def test_max_credits_refuses_only_above_the_cap(estimate: CreditEstimate, cap: o
         assert "estimated at 25 credits" in message and "max_credits=24.9" in message
 
 
-def test_an_unknown_estimate_under_a_cap_is_refused_saying_how_to_proceed() -> None:
-    message = task_refusal(UNKNOWN, 100)
-    assert message is not None
-    assert "cannot be estimated (upscale_v1: price not verified)" in message
-    assert "max_credits=None" in message
+def test_a_request_the_catalog_cannot_price_is_not_refused_before_the_create() -> None:
+    # every new model would be: the API's own estimate decides right after the create
+    assert task_refusal(UNKNOWN, 100) is None
+
+
+@pytest.mark.parametrize(
+    "estimate, api, cap, reason",
+    [
+        (UNKNOWN, 120.0, 100, "the API estimates this task at up to 120 credits"),
+        (KNOWN, 120.0, 100, "the API estimates this task at up to 120 credits"),  # the catalog was low
+        (UNKNOWN, None, 100, "the API gave no cost estimate and the catalog cannot price this task"),
+        (UNKNOWN, 100.0, 100, None),
+        (KNOWN, None, 100, None),  # CometAPI may not pass estimatedCost on: the catalog's check stands
+        (UNKNOWN, 500.0, None, None),  # no cap
+    ],
+)
+def test_the_apis_estimate_decides_right_after_the_create(
+    estimate: CreditEstimate, api: float | None, cap: object, reason: str | None
+) -> None:
+    message = api_estimate_refusal(estimate, api, cap)
+    if reason is None:
+        assert message is None
+    else:
+        assert message is not None and reason in message and "max_credits=100" in message
 
 
 @pytest.mark.parametrize("cap", ["lots", -1, float("nan")])
@@ -96,31 +111,24 @@ def test_batch_items_are_estimated_as_the_operator_would_send_them() -> None:
     assert batch.total == 10 * gen3a.credits + 25
 
 
-def test_usage_credits_sums_the_models_asked_for() -> None:
-    usage = {
-        "models": ["gen4_turbo", "gen4_image"],
-        "results": [
-            {
-                "date": "2026-11-24",
-                "usedCredits": [{"model": "gen4_turbo", "amount": 25}, {"model": "gen4_image", "amount": 8}],
-            },
-            {"date": "2026-11-25", "usedCredits": [{"model": "gen4_turbo", "amount": -5}]},
-        ],
-    }
-    assert usage_credits(usage) == 28
-    assert usage_credits(usage, ["gen4_turbo"]) == 20
-    assert usage_credits({"error": "x"}) is None
+def _row(outcome: str, charged: float | None) -> dict[str, object]:
+    return {"outcome": outcome, "credits_charged": charged}
 
 
-def test_usage_window_covers_the_day_and_the_next() -> None:
-    assert usage_window(date(2026, 12, 31)) == ("2026-12-31", "2027-01-02")
+def test_summary_credits_add_up_the_apis_exact_charges() -> None:
+    rows = [_row("created", 31.0), _row("skipped", 25.0), _row("created", 12.5), _row("failed", 0.0)]
+    credits = summary_credits(rows, [25.0, 25.0, 50.0, 25.0])
+    # the skipped item's sidecar tells what the earlier run paid: nothing was paid for it now
+    assert credits["credits_used"] == 43.5 and credits["credits_charged"] == 43.5
+    assert credits["credits_source"] == "api" and credits["items"] == {"charged": 3, "estimated": 0, "unknown": 0}
 
 
-def test_summary_credits_prefer_usage_and_label_the_estimate() -> None:
-    outcomes = ["created", "skipped", "created", "failed"]
-    from_usage = summary_credits([25.0, 25.0, 50.0, 25.0], outcomes, used=70.0)
-    assert from_usage["credits_used"] == 70 and from_usage["credits_source"] == "usage"
-    assert from_usage["credits_estimated"] == 75  # only the created items
-    estimated = summary_credits([25.0, 25.0, None, 25.0], outcomes, used=None)
-    assert estimated["credits_used"] == 25 and estimated["credits_source"] == "estimate"
-    assert "1 created item(s) of unknown price" in estimated["credits_note"]
+def test_summary_credits_label_estimates_where_the_api_gave_no_cost() -> None:
+    rows = [_row("created", 31.0), _row("created", None), _row("created", None), _row("failed", None)]
+    credits = summary_credits(rows, [25.0, 25.0, None, 25.0])
+    assert credits["credits_used"] == 56 and credits["credits_charged"] == 31 and credits["credits_estimated"] == 25
+    assert credits["credits_source"] == "api and estimate"
+    assert "1 estimated from the catalog" in credits["credits_note"]
+    assert "1 created item(s) of unknown price" in credits["credits_note"]
+    only_estimates = summary_credits([_row("created", None)], [25.0])
+    assert only_estimates["credits_source"] == "estimate" and only_estimates["credits_used"] == 25

@@ -22,7 +22,7 @@ from airflow_provider_runway.runway.remote_task import (
     error_message,
     is_envelope,
     is_task_not_exist,
-    parse_created_id,
+    parse_created,
     parse_task,
 )
 
@@ -467,7 +467,7 @@ def test_describe(task: RunwayTask, text: str) -> None:
     assert task.describe() == text
 
 
-# --------------------------------------------------------------------------- parse_created_id
+# --------------------------------------------------------------------------- parse_created
 
 
 @pytest.mark.parametrize(
@@ -481,8 +481,8 @@ def test_describe(task: RunwayTask, text: str) -> None:
         ({"id": None, "data": {"id": "", "task_id": "t-3"}}, "t-3"),
     ],
 )
-def test_parse_created_id(payload: Any, expected: str) -> None:
-    assert parse_created_id(payload) == expected
+def test_parse_created(payload: Any, expected: str) -> None:
+    assert parse_created(payload).id == expected
 
 
 @pytest.mark.parametrize(
@@ -502,9 +502,9 @@ def test_parse_created_id(payload: Any, expected: str) -> None:
         None,
     ],
 )
-def test_parse_created_id_without_an_id_is_malformed(payload: Any) -> None:
+def test_parse_created_without_an_id_is_malformed(payload: Any) -> None:
     with pytest.raises(MalformedResponseError, match="create answer has no task id"):
-        parse_created_id(payload)
+        parse_created(payload)
 
 
 # --------------------------------------------------------------------------- decode_json
