@@ -107,11 +107,17 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": [
                     "airflow_provider_runway.operators.runway",
                     "airflow_provider_runway.operators.generate",
+                    "airflow_provider_runway.operators.batch",
                 ],
             }
         ],
         "sensors": [{"integration-name": "Runway", "python-modules": ["airflow_provider_runway.sensors.runway"]}],
-        "triggers": [{"integration-name": "Runway", "python-modules": ["airflow_provider_runway.triggers.runway"]}],
+        "triggers": [
+            {
+                "integration-name": "Runway",
+                "python-modules": ["airflow_provider_runway.triggers.runway", "airflow_provider_runway.triggers.batch"],
+            }
+        ],
         "extra-links": ["airflow_provider_runway.links.RunwayVideoLink"],
         "connection-types": [
             {

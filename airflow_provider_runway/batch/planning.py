@@ -10,7 +10,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from airflow_provider_runway.media.locations import is_local, join, parent, storage_path
@@ -136,3 +136,13 @@ def item_body(item: Mapping[str, Any], flavor: str) -> dict[str, Any]:
 
     named = {wire: item.get(name) for name, wire in WIRE_NAMES.items()}
     return compose_body(IMAGE_TO_VIDEO, named, flavor=flavor)
+
+
+def chunk_items(items: Sequence[Mapping[str, Any]], chunk_size: int) -> list[list[dict[str, Any]]]:
+    """The pictures in chunks of at most ``chunk_size``, in order: one batch task each.
+
+    10,000 pictures in chunks of 100 are 100 task instances, far under ``[core] max_map_length``.
+    """
+    if not isinstance(chunk_size, int) or isinstance(chunk_size, bool) or chunk_size < 1:
+        raise ValueError(f"chunk_size must be a whole number >= 1, got {chunk_size!r}")
+    return [[dict(item) for item in items[start : start + chunk_size]] for start in range(0, len(items), chunk_size)]

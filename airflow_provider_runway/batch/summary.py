@@ -10,6 +10,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from airflow_provider_runway.batch.ledger import NOT_STARTED
 from airflow_provider_runway.media.locations import describe, is_local, join, storage_path
 from airflow_provider_runway.media.sidecars import CREATED, FAILED, SKIPPED
 
@@ -18,25 +19,37 @@ NO_RECORD = "NO_RECORD"
 
 
 def summarize(items: Sequence[Mapping[str, Any]], records: Sequence[Any]) -> dict[str, Any]:
-    """Counts by outcome and failure code, seconds of video, and where each video is."""
-    by_index = {r.get("map_index"): r for r in records if isinstance(r, Mapping)}
+    """Counts by outcome and failure code, seconds of video, credits, and where each video is.
+
+    ``records`` are the outcomes the batch tasks pushed (``runway_outputs``, matched to items by
+    ``picture``) or, from one mapped task per picture, ``runway_video`` (matched by ``map_index``).
+    """
+    found = [r for r in records if isinstance(r, Mapping)]
+    by_picture = {str(r["picture"]): r for r in found if r.get("picture") is not None}
+    by_index = {r.get("map_index"): r for r in found if r.get("picture") is None}
     rows = []
     for index, item in enumerate(items):
-        record = by_index.get(index) or {
-            "outcome": FAILED,
-            "failure_code": NO_RECORD,
-            "message": "the task left no outcome (it failed before or while creating); see its log",
-        }
+        record = (
+            by_picture.get(str(item.get("prompt_image")))
+            or by_index.get(index)
+            or {
+                "outcome": FAILED,
+                "failure_code": NO_RECORD,
+                "message": "the task left no outcome (it failed before or while creating); see its log",
+            }
+        )
+        credits = record.get("credits") or {}
         rows.append(
             {
                 "index": index,
                 "image": describe(item.get("prompt_image")),
                 "outcome": record.get("outcome"),
-                "video": record.get("video"),
+                "video": record.get("video") or record.get("output"),
                 "sidecar": record.get("sidecar"),
                 "seconds": record.get("seconds"),
                 "runway_task_id": record.get("runway_task_id"),
-                "credits_charged": (record.get("credits") or {}).get("charged"),
+                "credits_charged": credits.get("charged"),
+                "credits_estimated": credits.get("estimated"),
                 "failure_code": record.get("failure_code"),
                 "message": record.get("message"),
             }
@@ -47,7 +60,7 @@ def summarize(items: Sequence[Mapping[str, Any]], records: Sequence[Any]) -> dic
     stored = sum(float(row["seconds"] or 0) for row in rows if row["outcome"] in (CREATED, SKIPPED))
     return {
         "images": len(rows),
-        "outcomes": {kind: outcomes.get(kind, 0) for kind in (CREATED, SKIPPED, FAILED)},
+        "outcomes": {kind: outcomes.get(kind, 0) for kind in (CREATED, SKIPPED, FAILED, NOT_STARTED)},
         "failure_codes": dict(sorted(codes.items())),
         "seconds_of_video_made": round(made, 3),
         "seconds_of_video_stored": round(stored, 3),
@@ -67,7 +80,8 @@ def summary_markdown(summary: Mapping[str, Any]) -> str:
         "# Runway batch summary",
         "",
         f"{summary['images']} image(s): {outcomes[CREATED]} created, {outcomes[SKIPPED]} skipped (already done), "
-        f"{outcomes[FAILED]} failed; {summary['seconds_of_video_made']:.10g} s of video made, "
+        f"{outcomes[FAILED]} failed, {outcomes.get(NOT_STARTED, 0)} not started (budget); "
+        f"{summary['seconds_of_video_made']:.10g} s of video made, "
         f"{summary['seconds_of_video_stored']:.10g} s stored in all.",
         "",
         "| # | image | outcome | video | seconds | credits | Runway task | failure |",

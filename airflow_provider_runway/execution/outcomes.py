@@ -8,18 +8,19 @@ XCom ``runway_output`` for every output kind, and to ``runway_video`` as well wh
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
 from airflow_provider_runway.execution.wait_tracker import SUCCESS
 from airflow_provider_runway.media.locations import as_url
-from airflow_provider_runway.media.sidecars import FAILED, IMAGE_TO_VIDEO, VIDEO, outcome
+from airflow_provider_runway.media.sidecars import CREATED, FAILED, IMAGE_TO_VIDEO, SKIPPED, VIDEO, outcome
 from airflow_provider_runway.runway.catalog import load_catalog
 from airflow_provider_runway.runway.credits import final_credits
 
 XCOM_REQUEST_KEY = "runway_request"
 XCOM_VIDEO_KEY = "runway_video"
+ITEM_OUTCOMES = "runway_item_outcomes"  # a batch picture's context: where its outcome goes instead of XCom
 XCOM_OUTPUT_KEY = "runway_output"
 STORE_FAILED = "STORE_FAILED"
 INVALID_INPUT = "INVALID_INPUT"
@@ -46,7 +47,15 @@ def output_kind(endpoint: str | None) -> str | None:
 
 
 def push_outcome(context: Mapping[str, Any], record: Mapping[str, Any], kind: str | None) -> None:
-    """The outcome under ``runway_output``, and under ``runway_video`` too when it is (or would be) a video."""
+    """The outcome under ``runway_output``, and under ``runway_video`` too when it is (or would be) a video.
+
+    A batch task makes many outputs: it passes a list under ``ITEM_OUTCOMES`` in the context it
+    gives each picture, and the outcome lands there instead (the batch pushes them all at once).
+    """
+    collected = context.get(ITEM_OUTCOMES) if isinstance(context, Mapping) else None
+    if isinstance(collected, list):
+        collected.append(dict(record))
+        return
     push_xcom(context, XCOM_OUTPUT_KEY, dict(record))
     if kind in (VIDEO, None):
         push_xcom(context, XCOM_VIDEO_KEY, dict(record))
@@ -87,13 +96,15 @@ def find_request(op: Any, context: Mapping[str, Any], runway_task_id: str | None
     return next((v for v in values if isinstance(v, dict) and v.get("runway_task_id") == runway_task_id), {})
 
 
-def record_wait_failure(op: Any, context: Mapping[str, Any], event: Mapping[str, Any]) -> None:
+def record_wait_failure(
+    op: Any, context: Mapping[str, Any], event: Mapping[str, Any], request: Mapping[str, Any] | None = None
+) -> None:
     """A wait that did not succeed: note its outcome (failure code, message) for summaries."""
     if not op.output_path or event.get("status") == SUCCESS:
         return
     task = event.get("task") or {}
     runway_task_id = event.get("runway_task_id")
-    request = find_request(op, context, runway_task_id)
+    request = dict(request) if request is not None else find_request(op, context, runway_task_id)
     sources = request.get("sources") or [{}]
     code = task.get("failureCode") or str(event.get("status") or "error").upper()
     message = str(event.get("message") or "")
@@ -125,3 +136,21 @@ def emit_asset_events(op: Any, context: Mapping[str, Any], record: Mapping[str, 
             events[outlet].add(Asset(uri=as_url(str(record.get("output") or record.get("video")))), extra=extra)
         elif isinstance(outlet, Asset):
             events[outlet].extra.update(extra)
+
+
+def emit_batch_asset_events(op: Any, context: Mapping[str, Any], records: Sequence[Mapping[str, Any]]) -> None:
+    """A batch's outputs on its outlets: one asset per stored output through an alias; an asset
+    outlet gets one event whose extra lists them (Airflow records one event per asset per task)."""
+    events = context.get("outlet_events") if isinstance(context, Mapping) else None
+    outlets = list(getattr(op, "outlets", None) or [])
+    stored = [r for r in records if r.get("output") and r.get("outcome") in (CREATED, SKIPPED)]
+    if events is None or not outlets or not stored:
+        return
+    from airflow.sdk import Asset, AssetAlias
+
+    for outlet in outlets:
+        if isinstance(outlet, AssetAlias):
+            for record in stored:
+                events[outlet].add(Asset(uri=as_url(str(record["output"]))), extra=dict(record))
+        elif isinstance(outlet, Asset):
+            events[outlet].extra.update({"outputs": [dict(r) for r in stored], "count": len(stored)})

@@ -33,7 +33,9 @@ from airflow_provider_runway.media.sidecars import (
 )
 
 
-def store_output(op: Any, context: Mapping[str, Any], task: Mapping[str, Any]) -> dict[str, Any] | None:
+def store_output(
+    op: Any, context: Mapping[str, Any], task: Mapping[str, Any], request: Mapping[str, Any] | None = None
+) -> dict[str, Any] | None:
     """After SUCCEEDED: stream the output to ``op.output_path``, write its sidecar, emit the asset event.
 
     The stored file's suffix follows what was downloaded (its bytes' type; the endpoint's output
@@ -48,7 +50,7 @@ def store_output(op: Any, context: Mapping[str, Any], task: Mapping[str, Any]) -
     runway_task_id = str(task.get("id"))
     outputs = task.get("output") or []
     url = str(outputs[0]) if outputs else ""
-    request = find_request(op, context, runway_task_id)
+    request = dict(request) if request is not None else find_request(op, context, runway_task_id)
     endpoint = request.get("endpoint") or getattr(op, "endpoint", None)
     kind = output_kind(endpoint) or VIDEO
     output = check_output_path(op.output_path)

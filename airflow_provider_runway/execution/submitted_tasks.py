@@ -35,18 +35,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from airflow_provider_runway.execution.checkpoint import TASK_ID_RECORD, TaskStateRecord, variable_key
 from airflow_provider_runway.runway.failures import classify_task
 from airflow_provider_runway.runway.remote_task import FAILED, PENDING, RUNNING, SUCCEEDED, THROTTLED, RunwayTask
 
-STATE_KEY = "runway_task_id"
-VARIABLE_PREFIX = "airflow_provider_runway"
+STATE_KEY = TASK_ID_RECORD
+__all__ = ["STATE_KEY", "SubmittedTask", "SubmittedTaskStore", "decide_earlier_task", "variable_key"]
 # An earlier try's task in one of these states is reused instead of paying again.
 REUSABLE_STATUSES = frozenset({PENDING, THROTTLED, RUNNING, SUCCEEDED})
 REUSE, SUBMIT, FAIL = "reuse", "submit", "fail"
-
-
-def variable_key(dag_id: str, run_id: str, task_id: str, map_index: int | None) -> str:
-    return f"{VARIABLE_PREFIX}:{dag_id}:{run_id}:{task_id}:{-1 if map_index is None else map_index}"
 
 
 @dataclass(frozen=True)
@@ -129,55 +126,22 @@ class SubmittedTaskStore:
     """
 
     def __init__(self, context: Mapping[str, Any], log: Any, *, survive_clear: bool = False) -> None:
-        self._log = log
-        self._state = None if survive_clear else context.get("task_state_store")
+        self._record = TaskStateRecord(context, log, STATE_KEY, survive_clear=survive_clear)
         ti = context["ti"]
-        self._key = variable_key(ti.dag_id, ti.run_id, ti.task_id, getattr(ti, "map_index", -1))
         self.max_tries: int | None = getattr(ti, "max_tries", None)
         self.try_number: int | None = getattr(ti, "try_number", None)
 
     @property
     def mechanism(self) -> str:
-        return "task_state_store" if self._state is not None else "Variable"
+        return self._record.mechanism
 
     def get(self) -> SubmittedTask | None:
-        try:
-            if self._state is not None:
-                value = self._state.get(STATE_KEY)
-            else:
-                from airflow.sdk import Variable
-
-                value = Variable.get(self._key, default=None)
-        except Exception as err:  # no store reachable: behave like a first try, but say so
-            self._log.warning("Could not read the Runway task id of an earlier try (%s)", err)
-            return None
-        return SubmittedTask.from_stored(value)
+        return SubmittedTask.from_stored(self._record.get("the Runway task id of an earlier try"))
 
     def set(self, runway_task_id: str) -> None:
         record = SubmittedTask(runway_task_id, self.max_tries, self.try_number).to_json()
-        try:
-            if self._state is not None:
-                self._state.set(STATE_KEY, record)
-            else:
-                from airflow.sdk import Variable
-
-                Variable.set(self._key, json.dumps(record), description="Runway task of an unfinished Airflow task")
-        except Exception as err:  # the task exists and is paid for: keep going, loudly
-            self._log.error(
-                "Could not remember Runway task %s for retries (%s): a retry would submit again",
-                runway_task_id,
-                err,
-            )
+        self._record.set(record, f"Runway task {runway_task_id} for retries: a retry would submit again")
 
     def clear(self) -> None:
         """Forget the id once the task instance succeeded: a later re-run (a cleared task) submits anew."""
-        try:
-            if self._state is not None:
-                # Not cleared by Airflow on success by default ([state_store] clear_on_success=False).
-                self._state.delete(STATE_KEY)
-            else:
-                from airflow.sdk import Variable
-
-                Variable.delete(self._key)
-        except Exception as err:  # a leftover id only costs a row
-            self._log.warning("Could not forget the Runway task id in the %s: %s", self.mechanism, err)
+        self._record.clear()

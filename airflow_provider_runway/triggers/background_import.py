@@ -38,3 +38,9 @@ class ImportOnce:
             future.set_result(importlib.import_module(self.name))
         except BaseException as err:  # handed to every caller
             future.set_exception(err)
+
+
+# The first import of the HTTP stack (aiohttp and the hook, ~0.3 s) on the triggerer's event loop
+# would stall every trigger there: every Runway trigger awaits this one import instead.
+HOOK_MODULE = "airflow_provider_runway.hooks.runway"
+HOOK_IMPORT = ImportOnce(HOOK_MODULE)

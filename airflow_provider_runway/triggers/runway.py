@@ -22,14 +22,7 @@ from airflow_provider_runway.execution.wait_tracker import (
     connection_unusable,
 )
 from airflow_provider_runway.runway.errors import RunwayError
-from airflow_provider_runway.triggers.background_import import ImportOnce
-
-HOOK_MODULE = "airflow_provider_runway.hooks.runway"
-
-
-# The first import of the HTTP stack (aiohttp and the hook, ~0.3 s) on the triggerer's event loop
-# would stall every trigger there.
-_HOOK_IMPORT = ImportOnce(HOOK_MODULE)
+from airflow_provider_runway.triggers.background_import import HOOK_IMPORT
 
 
 class RunwayTaskTrigger(BaseTrigger):
@@ -79,7 +72,7 @@ class RunwayTaskTrigger(BaseTrigger):
         )
 
     async def _hook(self) -> Any:
-        module = await asyncio.wrap_future(_HOOK_IMPORT.future())
+        module = await asyncio.wrap_future(HOOK_IMPORT.future())
         return module.RunwayHook(self.runway_conn_id, retry_policy=POLL_RETRY_POLICY)
 
     async def _poll_once(self, hook: Any, tracker: WaitTracker) -> dict[str, Any] | None:

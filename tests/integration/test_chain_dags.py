@@ -1,5 +1,5 @@
-"""The chain DAG, a generic-operator DAG and the batch DAG's credit checks through real Airflow
-(``dag.test()`` in this process, the DAG files where they live) against the emulator."""
+"""The chain DAG and a generic-operator DAG through real Airflow (``dag.test()`` in this process, the
+DAG files where they live) against the emulator. The batch DAG has its own tests (test_batch.py)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from tests.storage.test_dags_storage import xcoms
 
 pytestmark = pytest.mark.integration
 CHAIN_DAG = ROOT / "dags" / "runway_text_image_video.py"
-BATCH_DAG = ROOT / "dags" / "runway_batch_videos.py"
 
 
 @pytest.fixture(autouse=True)
@@ -110,53 +109,3 @@ def test_generic_operator_dag_creates_waits_and_stores_an_image(
     assert task_id == "still" and record["outcome"] == "created" and record["output_kind"] == "image"
     assert Path(record["output"]).suffix == ".png" and Path(record["output"]).read_bytes()[:4] == b"\x89PNG"
     assert xcoms(airflow_db, "runway_generic", "runway_video") == []  # not a video
-
-
-def test_batch_over_budget_fails_before_any_paid_call(
-    runway_connection: Any, runway_emulator: Any, run_dag_in_place: Any, tmp_path: Path
-) -> None:
-    conf = {"output_path": f"{tmp_path}/", "budget_credits": 60}  # 3 bundled pictures x 5 s x 5 credits/s = 75
-    output = run(run_dag_in_place, BATCH_DAG, conf)
-    assert "budget_credits=60" in output and "estimated at 75 credits" in output, output[-6000:]
-    assert "Biggest items: " in output and "demo_cat.png (25)" in output
-    assert runway_emulator.stats()["creates"]["attempts"] == 0
-
-
-@pytest.mark.runway_connection("runway")
-def test_batch_over_the_credit_balance_fails_before_any_paid_call(
-    runway_connection: Any, runway_emulator: Any, run_dag_in_place: Any, tmp_path: Path
-) -> None:
-    runway_emulator.configure(credit_balance=40)
-    conf = {"output_path": f"{tmp_path}/"}  # model and ratio: the runway flavor's defaults
-    output = run(run_dag_in_place, BATCH_DAG, conf)
-    assert "credit balance is 40, less than the batch of 3 item(s) estimated at 75 credits" in output, output[-6000:]
-    assert runway_emulator.stats()["creates"]["attempts"] == 0
-
-
-@pytest.mark.runway_connection("runway")
-def test_batch_summary_reports_credits_from_usage_with_flavor_runway(
-    runway_connection: Any, runway_emulator: Any, run_dag_in_place: Any, tmp_path: Path
-) -> None:
-    runway_emulator.configure(generation_seconds=0.5, not_visible_seconds=0)
-    conf = {"output_path": f"{tmp_path}/", "budget_credits": 75}  # model and ratio: the flavor's defaults
-    output = run(run_dag_in_place, BATCH_DAG, conf)
-    assert output.startswith("success"), output[-6000:]
-    charged = sum(task.get("credits") or 0 for task in runway_emulator.stats()["tasks"].values())
-    summary = json.loads((tmp_path / "runway-batch-summary.json").read_text())
-    assert summary["outcomes"]["created"] == 3
-    credits = summary["credits"]
-    assert credits["credits_source"] == "usage" and credits["credits_used"] == charged == 75
-    assert credits["credits_estimated"] == 75
-    bodies = [c["body"] for c in creates(runway_emulator)]
-    assert {(b["model"], b["ratio"]) for b in bodies} == {("gen4_turbo", "1280:720")}
-    assert "Credits used: 75 (usage" in (tmp_path / "runway-batch-summary.md").read_text()
-
-
-def test_batch_summary_labels_the_estimate_with_cometapi(
-    runway_connection: Any, runway_emulator: Any, run_dag_in_place: Any, tmp_path: Path
-) -> None:
-    runway_emulator.configure(generation_seconds=0.5, not_visible_seconds=0)
-    output = run(run_dag_in_place, BATCH_DAG, {"output_path": f"{tmp_path}/"})
-    assert output.startswith("success"), output[-6000:]
-    credits = json.loads((tmp_path / "runway-batch-summary.json").read_text())["credits"]
-    assert credits["credits_source"] == "estimate" and credits["credits_used"] == 75

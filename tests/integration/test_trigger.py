@@ -13,7 +13,8 @@ import pytest
 from runway_emulator.pytest_plugin import TEST_API_KEY
 
 from airflow_provider_runway.hooks.runway import RunwayHook
-from airflow_provider_runway.triggers.runway import HOOK_MODULE, RunwayTaskTrigger
+from airflow_provider_runway.triggers.background_import import HOOK_MODULE
+from airflow_provider_runway.triggers.runway import RunwayTaskTrigger
 
 CAT = "https://cdn.britannica.com/70/234870-050-D4D024BB/Orange-colored-cat-yawns-displaying-teeth.jpg"
 
@@ -197,7 +198,8 @@ def test_on_kill_respects_cancel_on_kill_false(runway_emulator: Any, runway_conn
 
 FIRST_HOOK_IMPORT = """
 import asyncio, sys, threading
-from airflow_provider_runway.triggers.runway import HOOK_MODULE, RunwayTaskTrigger
+from airflow_provider_runway.triggers.background_import import HOOK_MODULE
+from airflow_provider_runway.triggers.runway import RunwayTaskTrigger
 
 assert HOOK_MODULE not in sys.modules, "the trigger module must not import the HTTP stack"
 seen = []

@@ -165,7 +165,7 @@ def test_batch_dag_turns_a_bucket_of_pictures_into_videos_once(
     for meta in sidecars:
         assert meta["video"].removeprefix(f"s3://{bucket_out}/") in keys
     summary = json.loads(s3_server.get(bucket_out, "made/runway-batch-summary.json"))
-    assert summary["outcomes"] == {"created": 3, "skipped": 0, "failed": 0}
+    assert summary["outcomes"] == {"created": 3, "skipped": 0, "failed": 0, "not_started": 0}
     assert summary["seconds_of_video_made"] == pytest.approx(15.0, abs=0.4)
     assert "3 image(s): 3 created" in s3_server.get(bucket_out, "made/runway-batch-summary.md").decode()
 
@@ -174,7 +174,7 @@ def test_batch_dag_turns_a_bucket_of_pictures_into_videos_once(
     assert creates(runway_emulator) == 3  # the second run paid for nothing
     assert output.count("Skipped, already done") == 3
     summary = json.loads(s3_server.get(bucket_out, "made/runway-batch-summary.json"))
-    assert summary["outcomes"] == {"created": 0, "skipped": 3, "failed": 0}
+    assert summary["outcomes"] == {"created": 0, "skipped": 3, "failed": 0, "not_started": 0}
     assert sorted(summary["skipped_already_done"]) == sorted(images)
     assert s3_server.keys(bucket_out) == keys
 
@@ -197,7 +197,7 @@ def test_batch_manifest_reports_each_failure_by_code(
     conf = {"manifest": manifest, "images": "", "image_conn_id": s3_server.conn_id, "output_path": f"{out}/"}
     run_dag_in_place(BATCH_DAG, run_conf=conf)  # two of its items fail; the summary still runs
     summary = json.loads((out / "runway-batch-summary.json").read_text())
-    assert summary["outcomes"] == {"created": 1, "skipped": 0, "failed": 2}
+    assert summary["outcomes"] == {"created": 1, "skipped": 0, "failed": 2, "not_started": 0}
     assert summary["failure_codes"] == {"INVALID_INPUT": 1, "SAFETY.INPUT.TEXT": 1}
     gif_row = summary["rows"][1]
     assert gif_row["image"] == f"s3://{bucket}/cat.gif" and "GIF" in gif_row["message"]
