@@ -22,7 +22,7 @@ CHECK_TESTS := tests/unit tests/emulator tests/integration tests/property tests/
 VERSIONED_TESTS := tests/unit tests/integration tests/faults tests/storage
 TRIGGERER_SCALE_ARGS ?=
 
-.PHONY: demo test check lint typecheck test-newest test-lowest test-processes bench sync sync-lowest clean
+.PHONY: demo test check lint typecheck test-newest test-lowest test-processes bench sync sync-lowest clean catalog
 
 demo: sync  ## Run the example DAG end to end (local emulator unless runway_default is configured)
 	.venv/bin/python scripts/demo.py
@@ -32,6 +32,11 @@ demo: sync  ## Run the example DAG end to end (local emulator unless runway_defa
 # Airflow's scheduling) run, then 3.3's real processes while 3.1's in-process tests run.
 test: lint typecheck sync sync-lowest  ## Lint, type-check, then the suite on Airflow 3.3 and 3.1 side by side
 	$(MAKE) --no-print-directory -j2 --output-sync=target test-newest test-lowest
+
+# The model catalog follows the locked runwayml SDK: its schema is generated, the hand-kept facts
+# (prices, CometAPI's offer, defaults, dates) live in scripts/catalog/overlay.json.
+catalog: sync  ## Regenerate runway/catalog.json and docs/models.md from the locked SDK plus the overlay
+	.venv/bin/python -m scripts.catalog
 
 check: lint typecheck  ## The edit loop: lint, types, unit and in-process integration tests on Airflow 3.3
 	.venv/bin/python -m pytest $(PARALLEL) -m "not processes and not slow" $(CHECK_TESTS) $(PYTEST_ARGS)

@@ -196,15 +196,17 @@ def validate_body(
         raise invalid("model", f"is required; known models for {endpoint} through {flavor}: {_offered(spec, flavor)}")
     checks = Checks(flavor=flavor, model=name, mode=LENIENT if lenient else STRICT)
     model = spec.models.get(name)
-    if model is not None and model.offered_by(flavor):
+    if model is not None and model.sendable_through(flavor):
         out = _check_known(body, spec, model, checks)
+        if not model.offered_by(flavor):
+            checks.warnings.append(f"model {name}: {model.unlisted[flavor]}")
     else:
         if model is not None:  # known, but gone from (or never on) this flavor
             checks.rule("model", _not_offered(spec, model, flavor))
         else:
-            listed = " (the runwayml SDK lists it; its fields are not catalogued)" if name in spec.uncatalogued else ""
             checks.warnings.append(
-                f"model {name!r} is not one this provider knows for {endpoint}{listed}; only model-independent "
+                f"model {name!r} is not one this provider knows for {endpoint} (an API newer than the catalog?); "
+                "only model-independent "
                 f"checks were made (catalog checked {load_catalog().checked})"
             )
         out = _check_unknown(body, spec, checks)

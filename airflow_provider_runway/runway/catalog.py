@@ -101,9 +101,15 @@ class ModelSpec:
     price: Price | None = None
     # flavor -> why that flavor does not offer it
     not_offered: Mapping[str, str] = field(default_factory=lambda: _frozen({}))
+    # flavor -> why it is sent through that flavor unconfirmed (CometAPI forwards models it does not name)
+    unlisted: Mapping[str, str] = field(default_factory=lambda: _frozen({}))
 
     def offered_by(self, flavor: str) -> bool:
         return flavor in self.flavors
+
+    def sendable_through(self, flavor: str) -> bool:
+        """Offered, or unlisted: checked against its own schema and sent with a warning."""
+        return flavor in self.flavors or flavor in self.unlisted
 
 
 @dataclass(frozen=True)
@@ -128,7 +134,6 @@ class EndpointSpec:
     models: Mapping[str, ModelSpec]
     not_offered: Mapping[str, str]  # flavor -> why it is not offered
     flavor_rules: Mapping[str, FlavorRules]
-    uncatalogued: tuple[str, ...]  # models the SDK lists whose fields this catalog does not hold
     checked: str
     source: str
 
@@ -140,6 +145,26 @@ class EndpointSpec:
 
     def rules(self, flavor: str) -> FlavorRules:
         return self.flavor_rules.get(flavor, FlavorRules())
+
+
+@dataclass(frozen=True)
+class ModellessSpec:
+    """A task endpoint whose body names no model (the Model Router's ``generate/*``, ``recipes/*``).
+
+    ``body`` is the request as one object field (``one_of`` where the SDK allows several shapes).
+    Validation does not use these yet: such a body still goes out as given, with a warning.
+    """
+
+    name: str
+    output: str
+    paths: Mapping[str, str]  # flavor -> path
+    not_offered: Mapping[str, str]
+    body: FieldSpec
+    checked: str
+    source: str
+
+    def offered_by(self, flavor: str) -> bool:
+        return flavor in self.paths
 
 
 @dataclass(frozen=True)
@@ -166,6 +191,8 @@ class Catalog:
     media: Mapping[str, MediaLimits]
     inputs_source: str
     endpoints: Mapping[str, EndpointSpec]
+    modelless: Mapping[str, ModellessSpec] = field(default_factory=lambda: _frozen({}))
+    left_out: Mapping[str, str] = field(default_factory=lambda: _frozen({}))  # SDK endpoint -> why not here
 
     def endpoint(self, name: str) -> EndpointSpec | None:
         return self.endpoints.get(name)
@@ -218,6 +245,7 @@ def _model(name: str, raw: Mapping[str, Any]) -> ModelSpec:
         source=raw["source"],
         price=_price(raw["price"]) if raw.get("price") else None,
         not_offered=_frozen(raw.get("not_offered", {})),
+        unlisted=_frozen(raw.get("unlisted", {})),
     )
 
 
@@ -235,7 +263,18 @@ def _endpoint(name: str, raw: Mapping[str, Any]) -> EndpointSpec:
         models=_frozen({model: _model(model, spec) for model, spec in raw["models"].items()}),
         not_offered=_frozen(raw.get("not_offered", {})),
         flavor_rules=_frozen({flavor: _rules(spec) for flavor, spec in raw.get("flavor_rules", {}).items()}),
-        uncatalogued=tuple(raw.get("uncatalogued", ())),
+        checked=raw["checked"],
+        source=raw["source"],
+    )
+
+
+def _modelless(name: str, raw: Mapping[str, Any]) -> ModellessSpec:
+    return ModellessSpec(
+        name=name,
+        output=raw["output"],
+        paths=_frozen(raw["paths"]),
+        not_offered=_frozen(raw.get("not_offered", {})),
+        body=_field(raw["body"]),
         checked=raw["checked"],
         source=raw["source"],
     )
@@ -257,6 +296,8 @@ def parse_catalog(raw: Mapping[str, Any]) -> Catalog:
         ),
         inputs_source=inputs["source"],
         endpoints=_frozen({name: _endpoint(name, spec) for name, spec in raw["endpoints"].items()}),
+        modelless=_frozen({name: _modelless(name, spec) for name, spec in raw.get("modelless", {}).items()}),
+        left_out=_frozen(raw.get("left_out", {})),
     )
 
 

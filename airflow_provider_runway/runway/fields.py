@@ -270,9 +270,10 @@ def _check_positions(positions: list[str | None], spec: FieldSpec, at: At, check
         checks.rule(
             at.wire, f'each frame needs a position ({allowed}) for model {model}: {{"uri": ..., "position": ...}}'
         )
-    if any(p not in spec.positions for p in placed):
+    # No positions listed: the SDK leaves the frames open (``list[object]``) and names none.
+    if spec.positions and any(p not in spec.positions for p in placed):
         checks.rule(at.wire, f"position must be one of: {allowed} for model {model}")
-    if len(set(placed)) != len(placed):
+    if spec.positions and len(set(placed)) != len(placed):
         checks.rule(at.wire, "each position may appear once")
     if spec.first_required and placed and "first" not in placed:
         checks.rule(at.wire, f"model {model} needs a 'first' frame when a 'last' frame is given")

@@ -1,9 +1,9 @@
 """The catalog's data: it loads, every entry is dated and sourced, and it matches Runway's SDK.
 
 The SDK check reads the request types of the ``runwayml`` package this project locks
-(uv.lock), independently of the catalog file: every model the catalog says Runway offers must
-have the same fields, the same required fields and the same enum values there, and every model
-the SDK lists must be either catalogued or named as uncatalogued.
+(uv.lock) at run time with ``typing`` (independently of scripts/catalog, which reads their
+source): every model the catalog says Runway offers must have the same fields, the same required
+fields and the same enum values there, and every model the SDK lists must be catalogued.
 """
 
 from __future__ import annotations
@@ -29,17 +29,27 @@ from airflow_provider_runway.runway.catalog import (
     load_catalog,
     parse_catalog,
 )
+from scripts.catalog import models_table
 
 CATALOG = load_catalog()
 ROOT = Path(__file__).resolve().parents[2]
 RAW = json.loads((ROOT / "airflow_provider_runway" / "runway" / CATALOG_FILE).read_text(encoding="utf-8"))
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 FLAVORS = (COMETAPI, RUNWAY)
-# What the issue and the brief list; each must be in the catalog.
+# Every task endpoint of runwayml 5.24.0 whose body names a model; each must be in the catalog.
 EXPECTED_ENDPOINTS = {
     "image_to_video", "text_to_image", "text_to_video", "video_to_video", "video_upscale", "image_upscale",
     "character_performance", "sound_effect", "text_to_speech", "speech_to_speech", "voice_dubbing", "voice_isolation",
+    "video_to_audio", "video_to_hdr", "avatar_videos",
 }  # fmt: skip
+# The task endpoints whose body names no model (Model Router, recipes): their shape is kept apart.
+EXPECTED_MODELLESS = {
+    "generate/audio", "generate/image", "generate/video", "recipes/ad_localization", "recipes/marketing_stock_image",
+    "recipes/multi_shot_video", "recipes/product_ad", "recipes/product_campaign_image", "recipes/product_swap",
+    "recipes/product_ugc",
+}  # fmt: skip
+# The module each endpoint's request type lives in, where it is not ``<endpoint>_create_params``.
+SDK_MODULES = {"avatar_videos": "avatar_video_create_params"}
 
 
 def all_models() -> Iterator[tuple[EndpointSpec, ModelSpec]]:
@@ -56,14 +66,25 @@ MODEL_IDS = [f"{e.name}:{m.name}" for e, m in all_models()]
 
 def test_catalog_holds_every_endpoint_the_provider_knows() -> None:
     assert set(CATALOG.endpoints) == EXPECTED_ENDPOINTS
+    assert set(CATALOG.modelless) == EXPECTED_MODELLESS
+    assert set(CATALOG.left_out) == {"realtime_sessions", "voices/preview"}  # they start no task
     assert DATE.match(CATALOG.checked)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_MODELLESS))
+def test_endpoints_without_a_model_keep_their_body_shape(name: str) -> None:
+    spec = CATALOG.modelless[name]
+    assert spec.paths == {RUNWAY: f"/v1/{name}"} and spec.not_offered[COMETAPI]
+    assert spec.body.kind == "object" and (spec.body.fields or spec.body.one_of)
+    assert DATE.match(spec.checked) and spec.source and spec.output in ("video", "image", "audio")
 
 
 @pytest.mark.parametrize(("endpoint", "model"), list(all_models()), ids=MODEL_IDS)
 def test_every_model_is_dated_sourced_and_priced_honestly(endpoint: EndpointSpec, model: ModelSpec) -> None:
     assert DATE.match(model.checked) and model.source
     for flavor in FLAVORS:
-        assert model.offered_by(flavor) or flavor in model.not_offered or not endpoint.offered_by(flavor), (
+        explained = flavor in model.not_offered or flavor in model.unlisted
+        assert model.offered_by(flavor) or explained or not endpoint.offered_by(flavor), (
             f"{model.name}: say why {flavor} does not offer it"
         )
     assert set(model.flavors) <= set(endpoint.flavors())
@@ -96,10 +117,13 @@ def test_cometapi_offers_the_routes_its_pages_document_and_no_others() -> None:
 
 def test_image_to_video_models_and_defaults() -> None:
     i2v = CATALOG.endpoints["image_to_video"]
-    runway_models = {"gen4_turbo", "gen4.5", "veo3.1", "veo3.1_fast", "seedance2", "seedance2_fast"}
-    runway_models |= {"seedance2_mini", "happyhorse_1_0", "gemini_omni_flash"}
-    assert {m.name for m in i2v.models.values() if m.offered_by(RUNWAY)} == runway_models
-    assert {m.name for m in i2v.models.values() if m.offered_by(COMETAPI)} == runway_models | {"gen3a_turbo"}
+    cometapi_models = {"gen4_turbo", "gen4.5", "veo3.1", "veo3.1_fast", "seedance2", "seedance2_fast"}
+    cometapi_models |= {"seedance2_mini", "happyhorse_1_0", "gemini_omni_flash"}
+    runway_models = {m.name for m in i2v.models.values() if m.offered_by(RUNWAY)}
+    assert len(runway_models) == 25 and cometapi_models < runway_models  # runwayml 5.24.0 lists 25
+    assert {"kling_4", "hailuo3", "wan3", "h3_max", "seedance2_5", "gemini_omni_flash_1.1"} < runway_models
+    # CometAPI: the models it offered before; its pages name none of the newer ones
+    assert {m.name for m in i2v.models.values() if m.offered_by(COMETAPI)} == cometapi_models | {"gen3a_turbo"}
     assert i2v.defaults == {"runway": "gen4_turbo", "cometapi": "gen3a_turbo"}
     assert "veo3" in i2v.models and not i2v.models["veo3"].flavors  # gone from Runway's schema, kept to explain
 
@@ -158,8 +182,9 @@ def _wire(name: str, hint: Any) -> str:
 def sdk_models(endpoint: str) -> dict[str, dict[str, tuple[bool, tuple[Any, ...] | None]]]:
     """model -> wire field -> (required, Literal values or None), from the installed runwayml types."""
     runwayml = pytest.importorskip("runwayml")
-    module = importlib.import_module(f"runwayml.types.{endpoint}_create_params")
-    alias = getattr(module, "".join(p.title() for p in endpoint.split("_")) + "CreateParams")
+    module_name = SDK_MODULES.get(endpoint, f"{endpoint}_create_params")
+    module = importlib.import_module(f"runwayml.types.{module_name}")
+    alias = getattr(module, "".join(p.title() for p in module_name.split("_")[:-1]) + "Params")
     out: dict[str, dict[str, tuple[bool, tuple[Any, ...] | None]]] = {}
     for member in get_args(alias) or (alias,):
         hints = typing.get_type_hints(member, include_extras=True)
@@ -179,8 +204,7 @@ def test_catalogued_runway_models_match_the_locked_sdk(endpoint: str) -> None:
     sdk = sdk_models(endpoint)
     spec = CATALOG.endpoints[endpoint]
     runway_models = {name: m for name, m in spec.models.items() if m.offered_by(RUNWAY)}
-    assert set(runway_models) | set(spec.uncatalogued) == set(sdk), "the catalog and the SDK list different models"
-    assert not set(runway_models) & set(spec.uncatalogued)
+    assert set(runway_models) == set(sdk), "the catalog and the SDK list different models"
     for name, model in runway_models.items():
         fields = sdk[name]
         assert set(model.fields) == set(fields), name
@@ -202,22 +226,13 @@ def test_models_gone_from_runway_are_gone_from_the_sdk(endpoint: str) -> None:
 # --------------------------------------------------------------------------- the generated table
 
 
-def _table_module() -> Any:
-    spec = importlib.util.spec_from_file_location("models_table", ROOT / "scripts" / "models_table.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_committed_models_table_is_generated_from_the_catalog() -> None:
-    table = _table_module()
     committed = (ROOT / "docs" / "models.md").read_text(encoding="utf-8")
-    assert committed == table.render(CATALOG), "docs/models.md is stale: run scripts/models_table.py"
+    assert committed == models_table.render(CATALOG), "docs/models.md is stale: run `make catalog`"
 
 
 def test_models_table_names_every_model_and_flavor_row() -> None:
-    text = _table_module().render(CATALOG)
+    text = models_table.render(CATALOG)
     for endpoint, model in all_models():
         for flavor in model.flavors:
             assert f"| {model.name} | {flavor} |" in text, (endpoint.name, model.name, flavor)

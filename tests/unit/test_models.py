@@ -149,9 +149,19 @@ def test_unknown_models_are_never_refused_for_what_other_models_require(endpoint
     assert "only model-independent checks" in result.warnings[0]
 
 
-def test_a_model_the_sdk_lists_but_the_catalog_does_not_hold_says_so() -> None:
-    result = validate_body({"model": "kling_4", "promptImage": URL}, RUNWAY)
-    assert "the runwayml SDK lists it" in result.warnings[0]
+def test_every_model_the_sdk_lists_is_checked_against_its_own_schema() -> None:
+    """kling_4 (once listed as not catalogued): its ratios are auto_720p and auto_1080p (runwayml 5.24.0)."""
+    assert validate_body({"model": "kling_4", "promptImage": URL, "ratio": "auto_720p"}, RUNWAY).warnings == ()
+    err = refused({"model": "kling_4", "promptImage": URL, "ratio": "1280:720"}, RUNWAY)
+    assert err.field == "ratio" and "auto_720p" in str(err)
+
+
+def test_frames_whose_positions_the_sdk_leaves_open_take_any_position() -> None:
+    """kling_4's promptImage is ``str | list[object]``: "a first frame and optional middle and last frames"."""
+    frames = [{"uri": URL, "position": p} for p in ("first", "middle", "middle", "last")]
+    assert validate_body({"model": "kling_4", "promptImage": frames}, RUNWAY).warnings == ()
+    err = refused({"model": "veo3.1", "promptImage": frames, "ratio": "1280:720"}, RUNWAY)
+    assert err.field == "prompt_image" and "first, last" in str(err)  # documented positions still checked
 
 
 @pytest.mark.parametrize(
@@ -346,3 +356,16 @@ def test_the_default_ratio_is_one_the_model_accepts(flavor: str, model: str | No
 
 def test_no_default_ratio_for_a_model_the_catalog_does_not_know() -> None:
     assert default_ratio(RUNWAY, "a_model_from_next_year") is None
+
+
+def test_a_model_cometapi_does_not_name_is_checked_by_its_own_schema_and_sent_with_a_warning() -> None:
+    body = {"model": "kling_4", "promptImage": URL, "ratio": "16:9", "duration": 5, "promptText": "a fox"}
+    spec = load_catalog().endpoints["image_to_video"].models["kling_4"]
+    assert not spec.offered_by(COMETAPI) and spec.sendable_through(COMETAPI)
+    ratio = spec.fields["ratio"]
+    body["ratio"] = str(ratio.values[0]) if ratio.values else "16:9"
+    body = {k: v for k, v in body.items() if k in spec.fields or k == "model"}
+    result = validate_body(body, COMETAPI)
+    assert any("do not name kling_4" in warning for warning in result.warnings)
+    err = refused({**body, "ratio": "1:99"}, COMETAPI)  # its own schema still applies
+    assert err.field == "ratio"
