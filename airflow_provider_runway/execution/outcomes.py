@@ -15,6 +15,7 @@ from typing import Any
 from airflow_provider_runway.execution.wait_tracker import SUCCESS
 from airflow_provider_runway.media.locations import as_url
 from airflow_provider_runway.media.sidecars import CREATED, FAILED, IMAGE_TO_VIDEO, SKIPPED, VIDEO, outcome
+from airflow_provider_runway.metrics import count_failure
 from airflow_provider_runway.runway.catalog import load_catalog
 from airflow_provider_runway.runway.credits import final_credits
 
@@ -42,7 +43,7 @@ def push_xcom(context: Mapping[str, Any], key: str, value: Any) -> None:
 
 def output_kind(endpoint: str | None) -> str | None:
     """What the endpoint makes (video, image, audio) per the catalog; None when it is not catalogued."""
-    spec = load_catalog().endpoint(endpoint or IMAGE_TO_VIDEO)
+    spec = load_catalog().task_endpoint(endpoint or IMAGE_TO_VIDEO)
     return spec.output if spec is not None else None
 
 
@@ -75,7 +76,9 @@ def lineage_of(context: Mapping[str, Any]) -> dict[str, Any]:
 def record_failure(
     op: Any, context: Mapping[str, Any], code: str, message: str, *, endpoint: str | None, **fields: Any
 ) -> None:
-    """A task that made nothing: its outcome (failure code, message) for summaries, when it stores outputs."""
+    """A task that made nothing: counted by its code, and its outcome (code, message) for summaries when it
+    stores outputs."""
+    count_failure(code, endpoint=endpoint or getattr(op, "endpoint", None))
     if op.output_path:
         record = outcome(FAILED, failure_code=code, message=message, map_index=map_index_of(context), **fields)
         push_outcome(context, record, output_kind(endpoint))
@@ -99,12 +102,15 @@ def find_request(op: Any, context: Mapping[str, Any], runway_task_id: str | None
 def record_wait_failure(
     op: Any, context: Mapping[str, Any], event: Mapping[str, Any], request: Mapping[str, Any] | None = None
 ) -> None:
-    """A wait that did not succeed: note its outcome (failure code, message) for summaries."""
-    if not op.output_path or event.get("status") == SUCCESS:
+    """A wait that did not succeed: its failure counted and, with an output path, its outcome noted for summaries
+    (with the prompt and model it was asked for)."""
+    if event.get("status") == SUCCESS:
         return
     task = event.get("task") or {}
     runway_task_id = event.get("runway_task_id")
-    request = dict(request) if request is not None else find_request(op, context, runway_task_id)
+    if request is None:
+        request = find_request(op, context, runway_task_id) if op.output_path else {}
+    body = request.get("body") or {}
     sources = request.get("sources") or [{}]
     code = task.get("failureCode") or str(event.get("status") or "error").upper()
     message = str(event.get("message") or "")
@@ -119,6 +125,8 @@ def record_wait_failure(
         image=image,
         runway_task_id=runway_task_id,
         credits=credits,
+        model=body.get("model"),
+        prompt_text=body.get("promptText"),
     )
 
 

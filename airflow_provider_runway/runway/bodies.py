@@ -26,7 +26,14 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
-from airflow_provider_runway.runway.catalog import COMETAPI, EndpointSpec, FieldSpec, ModelSpec, load_catalog
+from airflow_provider_runway.runway.catalog import (
+    COMETAPI,
+    EndpointSpec,
+    FieldSpec,
+    ModellessSpec,
+    ModelSpec,
+    load_catalog,
+)
 from airflow_provider_runway.runway.fields import (
     LENIENT,
     STRICT,
@@ -176,6 +183,16 @@ def _check_seed(body: Mapping[str, Any], spec: EndpointSpec, flavor: str) -> Non
         raise invalid("seed", f"must be between 0 and {top} through flavor {flavor}, got {seed}")
 
 
+def _check_modelless(body: Mapping[str, Any], spec: ModellessSpec, checks: Checks) -> ValidatedBody:
+    """A Model Router or recipe body: no ``model`` (the API picks it), checked against the endpoint's one shape."""
+    shape = spec.body
+    if shape.one_of:  # the first alternative whose required keys are all there, as for nested objects
+        fits = [alt for alt in shape.one_of if all(k in body for k, f in alt.fields.items() if f.required)]
+        shape = fits[0] if fits else shape.one_of[0]
+    out = check_fields(body, shape.fields, None, checks, what=spec.name)
+    return ValidatedBody(body=out, warnings=tuple(checks.warnings))
+
+
 def validate_body(
     body: Mapping[str, Any], flavor: str, endpoint: str = IMAGE_TO_VIDEO, *, lenient: bool = False
 ) -> ValidatedBody:
@@ -185,6 +202,11 @@ def validate_body(
     ``ratio: '1:1' is not allowed for model gen4_turbo; allowed: ...``.
     """
     flavor_spec(flavor)
+    mode = LENIENT if lenient else STRICT
+    router = load_catalog().modelless.get(endpoint)
+    if router is not None:
+        check_endpoint(endpoint, flavor)
+        return _check_modelless(body, router, Checks(flavor=flavor, model=endpoint, mode=mode))
     spec = load_catalog().endpoint(endpoint)
     if spec is None:
         return ValidatedBody(
@@ -194,7 +216,7 @@ def validate_body(
     name = body.get("model")
     if not isinstance(name, str) or not name.strip():
         raise invalid("model", f"is required; known models for {endpoint} through {flavor}: {_offered(spec, flavor)}")
-    checks = Checks(flavor=flavor, model=name, mode=LENIENT if lenient else STRICT)
+    checks = Checks(flavor=flavor, model=name, mode=mode)
     model = spec.models.get(name)
     if model is not None and model.sendable_through(flavor):
         out = _check_known(body, spec, model, checks)

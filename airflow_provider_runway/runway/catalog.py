@@ -151,8 +151,8 @@ class EndpointSpec:
 class ModellessSpec:
     """A task endpoint whose body names no model (the Model Router's ``generate/*``, ``recipes/*``).
 
-    ``body`` is the request as one object field (``one_of`` where the SDK allows several shapes).
-    Validation does not use these yet: such a body still goes out as given, with a warning.
+    ``body`` is the request as one object field (``one_of`` where the SDK allows several shapes);
+    the router or recipe picks the model, and its answer says which and what it will cost.
     """
 
     name: str
@@ -165,6 +165,9 @@ class ModellessSpec:
 
     def offered_by(self, flavor: str) -> bool:
         return flavor in self.paths
+
+    def flavors(self) -> tuple[str, ...]:
+        return tuple(self.paths)
 
 
 @dataclass(frozen=True)
@@ -196,6 +199,10 @@ class Catalog:
 
     def endpoint(self, name: str) -> EndpointSpec | None:
         return self.endpoints.get(name)
+
+    def task_endpoint(self, name: str) -> EndpointSpec | ModellessSpec | None:
+        """Any task endpoint the catalog knows, with or without a ``model`` in its body."""
+        return self.endpoints.get(name) or self.modelless.get(name)
 
 
 # -- parsing: strict, so a typo in the data file fails the unit tests instead of a user's DAG --

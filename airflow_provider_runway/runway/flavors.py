@@ -113,7 +113,7 @@ MODELS: dict[str, ModelLimits] = {
 def check_endpoint(endpoint: str, flavor: str) -> None:
     """Refuse an endpoint the catalog knows but the flavor does not offer, naming who offers it."""
     flavor_spec(flavor)
-    spec = load_catalog().endpoint(endpoint)
+    spec = load_catalog().task_endpoint(endpoint)
     if spec is None or spec.offered_by(flavor):
         return
     why = spec.not_offered.get(flavor, "")
@@ -125,7 +125,7 @@ def check_endpoint(endpoint: str, flavor: str) -> None:
 def create_path(endpoint: str, flavor: str) -> str:
     """The path to POST a create to, e.g. ``/runwayml/v1/image_to_video`` through CometAPI."""
     check_endpoint(endpoint, flavor)
-    spec = load_catalog().endpoint(endpoint)
+    spec = load_catalog().task_endpoint(endpoint)
     return spec.paths[flavor] if spec is not None else flavor_spec(flavor).path(endpoint)
 
 

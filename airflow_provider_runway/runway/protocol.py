@@ -33,7 +33,8 @@ from airflow_provider_runway.runway.remote_task import (
 )
 from airflow_provider_runway.runway.retry_policy import parse_retry_after
 
-_ENDPOINT = re.compile(r"^[a-z][a-z0-9_]*$")
+# One path segment, or two for the Model Router's generate/* and the recipes/*.
+_ENDPOINT = re.compile(r"^(?:(?:generate|recipes)/)?[a-z][a-z0-9_]*$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # Statuses output URLs answer once they expired (403 from a signed URL) or the output is gone.
 OUTPUT_GONE_STATUSES = frozenset({403, 404, 410})
@@ -57,7 +58,7 @@ def task_path(task_id: str) -> str:
 
 
 def endpoint_name(endpoint: str) -> str:
-    """A task endpoint such as ``image_to_video``; anything that is not one path segment is refused."""
+    """A task endpoint such as ``image_to_video`` or ``generate/video``; anything else is refused (no path tricks)."""
     if not isinstance(endpoint, str) or not _ENDPOINT.match(endpoint):
         raise ValueError(f"endpoint must be a Runway task endpoint such as 'image_to_video', got {endpoint!r}")
     return endpoint

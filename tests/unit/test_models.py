@@ -369,3 +369,22 @@ def test_a_model_cometapi_does_not_name_is_checked_by_its_own_schema_and_sent_wi
     assert any("do not name kling_4" in warning for warning in result.warnings)
     err = refused({**body, "ratio": "1:99"}, COMETAPI)  # its own schema still applies
     assert err.field == "ratio"
+
+
+@pytest.mark.parametrize("endpoint", sorted(load_catalog().modelless))
+def test_router_and_recipe_bodies_name_no_model_and_are_checked_against_their_shape(endpoint: str) -> None:
+    spec = load_catalog().modelless[endpoint]
+    shape = spec.body.one_of[0] if spec.body.one_of else spec.body
+    required = [wire for wire, field in shape.fields.items() if field.required]
+    assert required, endpoint  # every router/recipe body has something it needs
+    err = refused({"model": "gen4_turbo"}, RUNWAY, endpoint=endpoint)
+    assert err.field in {*(w.split("(")[0] for w in required), "model"} or "model" in str(err)
+    assert refused({}, COMETAPI, endpoint=endpoint).field == "endpoint"  # CometAPI documents none of them
+
+
+def test_a_router_body_is_sent_as_the_api_documents_it() -> None:
+    body = {"configId": "cfg_1", "input": {"promptText": "a fox", "aspectRatio": "16:9"}}
+    assert validate_body(body, RUNWAY, "generate/video").body == body
+    assert refused({"configId": "cfg_1", "input": {"aspectRatio": "7:3"}}, RUNWAY, endpoint="generate/video").field == (
+        "input"
+    )

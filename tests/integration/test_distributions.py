@@ -1,0 +1,60 @@
+"""The two distributions as users install them: built wheels, what each carries, and that the provider's
+never carries the emulator."""
+
+from __future__ import annotations
+
+import email
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.paths import ROOT
+
+pytestmark = pytest.mark.slow
+UV = ROOT / ".tools" / "bin" / "uv"
+
+
+def build(project: Path, out: Path) -> zipfile.ZipFile:
+    uv = str(UV) if UV.exists() else "uv"
+    subprocess.run([uv, "build", "--wheel", "--out-dir", str(out), str(project)], check=True, capture_output=True)
+    [wheel] = out.glob("*.whl")
+    return zipfile.ZipFile(wheel)
+
+
+@pytest.fixture(scope="module")
+def wheels(tmp_path_factory: pytest.TempPathFactory) -> dict[str, zipfile.ZipFile]:
+    base = tmp_path_factory.mktemp("wheels")
+    return {"provider": build(ROOT, base / "provider"), "emulator": build(ROOT / "emulator", base / "emulator")}
+
+
+def metadata(wheel: zipfile.ZipFile) -> email.message.Message:
+    [name] = [n for n in wheel.namelist() if n.endswith(".dist-info/METADATA")]
+    return email.message_from_bytes(wheel.read(name))
+
+
+def test_the_provider_wheel_carries_no_emulator_and_its_extra_installs_it(wheels: dict[str, zipfile.ZipFile]) -> None:
+    names = wheels["provider"].namelist()
+    assert not [n for n in names if "emulator" in n]
+    assert "airflow_provider_runway/runway/catalog.json" in names
+    assert all(n.startswith(("airflow_provider_runway/", "airflow_provider_runway-")) for n in names)
+    requires = metadata(wheels["provider"]).get_all("Requires-Dist") or []
+    assert any(r.startswith("runway-emulator") and "extra == 'emulator'" in r for r in requires), requires
+
+
+def test_the_emulator_wheel_carries_its_own_oracle_data_and_console_script(wheels: dict[str, zipfile.ZipFile]) -> None:
+    names = wheels["emulator"].namelist()
+    assert "runway_emulator/prices.json" in names and "runway_emulator/pytest_plugin.py" in names
+    assert not [n for n in names if n.startswith("airflow_provider_runway")]
+    [entry_points] = [n for n in names if n.endswith("entry_points.txt")]
+    assert "runway-emulator = runway_emulator.cli:main" in wheels["emulator"].read(entry_points).decode()
+    requires = metadata(wheels["emulator"]).get_all("Requires-Dist") or []
+    assert any(r.startswith("runwayml") for r in requires) and not any("airflow" in r for r in requires)
+
+
+def test_the_emulator_imports_without_the_provider_or_airflow() -> None:
+    code = "import sys, runway_emulator; print(sorted(m for m in sys.modules if m.startswith('airflow')))"
+    found = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout.strip()
+    assert found == "[]"
