@@ -27,10 +27,6 @@ _MOVED_MODULES: dict[str, tuple[str, ...]] = {
     f"{__name__}.errors": (f"{__name__}.runway.errors",),
     f"{__name__}.models": (f"{__name__}.runway.bodies", f"{__name__}.runway.flavors", f"{__name__}.runway.credits"),
     f"{__name__}.budget": (f"{__name__}.batch.budget", f"{__name__}.runway.credit_caps"),
-    # TEMPORARY-MOVE-BRIDGE
-    f"{__name__}.catalog": (f"{__name__}.runway.catalog",),
-    f"{__name__}.tasks": (f"{__name__}.runway.remote_task",),
-    f"{__name__}.credits": (f"{__name__}.runway.credits",),
 }
 _MOVED_PACKAGES: dict[str, str] = {f"{__name__}.emulator": "runway_emulator"}
 

@@ -22,6 +22,7 @@ from airflow_provider_runway.runway.credit_caps import (
 )
 from airflow_provider_runway.runway.credits import CreditEstimate, estimate_credits, task_credits
 from airflow_provider_runway.runway.errors import RunwayError
+from airflow_provider_runway.runway.remote_task import PENDING, THROTTLED
 
 if TYPE_CHECKING:
     from airflow_provider_runway.execution.prepare import PreparedRequest
@@ -61,7 +62,7 @@ def check_after_create(
     if refusal is None:
         return credits
     what = _cancel_and_read_cost(op, hook, created.id)
-    credits = {**credits, "charged": what.get("charged")}
+    credits = {**credits, "charged": what.get("charged"), "cancelled_while": what.get("cancelled_while")}
     push_xcom(context, XCOM_CREDITS_KEY, credits)
     message = f"{refusal}; Runway task {created.id} was cancelled at once: {what['said']}"
     record_failure(op, context, CREDIT_LIMIT, message, endpoint=op.endpoint, runway_task_id=created.id, credits=credits)
@@ -69,18 +70,36 @@ def check_after_create(
 
 
 def _cancel_and_read_cost(op: Any, hook: RunwayHook, runway_task_id: str) -> dict[str, Any]:
-    """Cancel, then read the task back for its final ``cost``; what happened, in words and figures."""
+    """Cancel, then tell what it cost: the final ``cost`` if the task can still be read, else what
+    Runway's refund rule says for the status seen right before the cancel.
+
+    Runway forgets a cancelled task ("aborted and deleted tasks will not be able to be fetched
+    again", runwayml 5.24.0 ``tasks.delete``), and refunds one it sees PENDING or THROTTLED while
+    cancelling, not one it sees RUNNING.
+    """
+    try:
+        seen = hook.get_task(runway_task_id).status
+    except RunwayError as err:
+        seen = f"unreadable ({err})"
     try:
         sent = hook.cancel_task(runway_task_id)
     except RunwayError as err:
         op.log.error("Could not cancel Runway task %s: %s", runway_task_id, err)
         sent = False
+    if not sent:
+        return {"charged": None, "said": f"the cancel was not accepted; the task was {seen} and may charge"}
     try:
         task = hook.get_task(runway_task_id)
-    except RunwayError as err:
-        return {"charged": None, "said": f"its final cost could not be read ({err})"}
-    if not sent and not task.is_terminal:
-        return {"charged": None, "said": f"the cancel was not accepted; the task is {task.describe()} and may charge"}
-    if task.cost_credits is None:
-        return {"charged": None, "said": f"status {task.status}; the API reported no final cost"}
-    return {"charged": task.cost_credits, "said": f"status {task.status}, charged {task.cost_credits:.10g} credits"}
+    except RunwayError:
+        task = None
+    if task is not None and task.cost_credits is not None:
+        return {"charged": task.cost_credits, "said": f"status {task.status}, charged {task.cost_credits:.10g} credits"}
+    if seen in (PENDING, THROTTLED):
+        rule = "Runway refunds a task it sees PENDING or THROTTLED while cancelling: most likely nothing was charged"
+    else:
+        rule = "Runway does not refund a task it sees RUNNING while cancelling"
+    return {
+        "charged": None,
+        "cancelled_while": seen,
+        "said": f"it was {seen} right before; {rule} (a cancelled task cannot be read back to confirm)",
+    }

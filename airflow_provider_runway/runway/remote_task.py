@@ -191,13 +191,20 @@ class CreatedTask:
 
     id: str
     estimated_credits: float | None = None
+    routed_model: str | None = None  # the model the Model Router chose (``generate/*``)
 
 
 def parse_created(payload: Any) -> CreatedTask:
-    """A create answer: ``{"id", "estimatedCost"}``, or the same inside a CometAPI envelope."""
+    """A create answer: ``{"id", "estimatedCost"}``; the Model Router's ``{"id", "routing": {"model",
+    "estimatedCost", ...}}`` (runwayml 5.24.0 ``types/generate/*_create_response.py``); or inside a
+    CometAPI envelope."""
     if isinstance(payload, Mapping):
         if isinstance(payload.get("id"), str) and payload["id"]:
-            return CreatedTask(str(payload["id"]), read_credits(payload.get("estimatedCost")))
+            found = payload.get("routing")
+            routing: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
+            estimate = read_credits(payload.get("estimatedCost", routing.get("estimatedCost")))
+            model = routing.get("model") if isinstance(routing.get("model"), str) else None
+            return CreatedTask(str(payload["id"]), estimate, model)
         data = payload.get("data")
         if isinstance(data, Mapping):
             for key in ("id", "task_id"):

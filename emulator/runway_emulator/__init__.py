@@ -1,8 +1,9 @@
 """Local emulator of Runway's generation API, both as CometAPI's proxy and Runway direct.
 
-Standalone (it never imports Airflow, so it starts fast), served with aiohttp; it validates
-create bodies with ``airflow_provider_runway.models.validate_body`` so that the provider's
-client-side checks and the emulator always agree. See README.md next to this file.
+Standalone (it never imports Airflow nor the provider it tests), served with aiohttp. It checks
+create bodies against the official ``runwayml`` SDK's request types (``oracle``) and prices
+tasks with its own table (``prices.json``), so a provider is checked against the API as the SDK
+defines it, never against itself. See README.md next to this file.
 
     from runway_emulator import run_emulator
 

@@ -1,6 +1,6 @@
 """Runway's account endpoints (Runway direct only; CometAPI has none): balance and credit usage.
 
-Shapes follow the official SDK (runwayml 5.13, ``resources/organization.py``,
+Shapes follow the official SDK (runwayml 5.24.0, ``resources/organization/organization.py``,
 ``types/organization_retrieve_response.py``, ``types/organization_retrieve_usage_params.py``
 and ``types/organization_retrieve_usage_response.py``):
 
@@ -12,8 +12,8 @@ and ``types/organization_retrieve_usage_response.py``):
   ``{"models": [...], "results": [{"date", "usedCredits": [{"model", "amount"}]}]}``.
 
 Both come from the same ledger: the credits each Runway-flavor task was charged
-(``state.charges``: its price from the catalog, refunded when cancelled before it ran), on the
-UTC day it was created. Days without usage are left out of ``results``.
+(``state.charges``: its price from ``prices.json``, refunded when it failed or was cancelled
+before it ran), on the UTC day it was created. Days without usage are left out of ``results``.
 """
 
 from __future__ import annotations
@@ -22,10 +22,11 @@ import math
 from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_runway.catalog import load_catalog
+from runway_emulator.oracle import endpoint_models
+from runway_emulator.protocol import RUNWAY
 from runway_emulator.state import DAY
+from runway_emulator.task_endpoints import task_endpoints
 from runway_emulator.wire import json_response, runway_error
-from airflow_provider_runway.models import RUNWAY
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -44,10 +45,10 @@ class UsageRequestError(ValueError):
 
 
 def runway_models() -> list[str]:
-    """Every model the catalog lists for Runway direct, across endpoints, in catalog order."""
+    """Every model Runway's SDK defines, across endpoints, in the SDK's order."""
     names: dict[str, None] = {}
-    for spec in load_catalog().endpoints.values():
-        names.update({name: None for name, model in spec.models.items() if model.offered_by(RUNWAY)})
+    for name in task_endpoints():
+        names.update(dict.fromkeys(endpoint_models(name, RUNWAY)))
     return list(names)
 
 

@@ -7,6 +7,9 @@
 - ``POST /_emulator/reset``               -> forget tasks, stats, requests; wall-clock time;
   startup config and faults
 - ``GET|POST /_emulator/config``          -> show / change the config at runtime
+- ``GET|POST|DELETE /_emulator/prices``   -> the price table in force / lay overrides over it
+  (``{"endpoints": {"image_to_video": {"gen4_turbo": {"per": "second", "credits": 7}}}}``) /
+  back to ``prices.json``; the overrides are the config's ``prices``
 - ``POST /_emulator/tasks/{id}/cancel``   -> cancel as if from outside (web UI): stays visible
 - ``POST /_emulator/tasks/{id}/complete`` -> SUCCEEDED now
 - ``POST /_emulator/tasks/{id}/fail``     -> FAILED now; body ``{"code": "INTERNAL.BAD_OUTPUT.CODE01",
@@ -28,10 +31,10 @@ from aiohttp import web
 from runway_emulator.backend import BACKEND, EmulatorBackend
 from runway_emulator.config import ConfigError
 from runway_emulator.faults import FaultConfigError
+from runway_emulator.protocol import TERMINAL
 from runway_emulator.state import Task, TaskStateError, default_failure_message
 from runway_emulator.stats import emulator_stats
 from runway_emulator.wire import json_response
-from airflow_provider_runway.tasks import TERMINAL_STATUSES as TERMINAL
 
 AdminHandler = Callable[[web.Request], Awaitable[web.Response]]
 MAX_CODE_LENGTH = 200
@@ -117,6 +120,16 @@ async def config(backend: EmulatorBackend, request: web.Request) -> dict[str, An
     return {"config": backend.config.to_dict()}
 
 
+async def prices(backend: EmulatorBackend, request: web.Request) -> dict[str, Any]:
+    if request.method != "GET":
+        changes = await _body(request) if request.method == "POST" else {}
+        try:
+            backend.configure({"prices": changes})
+        except ConfigError as exc:
+            raise AdminError(400, str(exc)) from None
+    return {"prices": backend.prices.raw, "overrides": dict(backend.config.prices)}
+
+
 def _task(backend: EmulatorBackend, request: web.Request) -> Task:
     task_id = request.match_info["id"]
     task = backend.state.tasks.get(task_id)
@@ -190,6 +203,7 @@ ADMIN_ROUTES: dict[str, dict[str, AdminHandler]] = {
     "/_emulator/faults": {"GET": admin(faults), "POST": admin(faults), "DELETE": admin(faults)},
     "/_emulator/reset": {"POST": admin(reset)},
     "/_emulator/config": {"GET": admin(config), "POST": admin(config)},
+    "/_emulator/prices": {"GET": admin(prices), "POST": admin(prices), "DELETE": admin(prices)},
     "/_emulator/tasks/{id}/cancel": {"POST": admin(cancel_task)},
     "/_emulator/tasks/{id}/complete": {"POST": admin(complete_task)},
     "/_emulator/tasks/{id}/fail": {"POST": admin(fail_task)},

@@ -1,7 +1,7 @@
 """Real, playable audio for the emulator's audio endpoints: a short sine tone per task.
 
 Runway's audio endpoints (sound effects, speech, dubbing, voice isolation) answer with an audio
-file URL; the emulator serves a genuine MP3 (or the WAV / Ogg Opus a ``outputFormat`` asks for)
+file URL; the emulator serves a genuine MP3 (or the WAV / Ogg Opus / FLAC the body asks for)
 so that code which downloads, probes or transcodes it handles real audio. The tone's pitch
 derives from the task id, so two tasks never produce the same file.
 
@@ -23,6 +23,7 @@ ENCODERS = {
     "mp3": ["-c:a", "libmp3lame", "-b:a", "64k", "-f", "mp3"],
     "wav": ["-c:a", "pcm_s16le", "-f", "wav"],
     "ogg": ["-c:a", "libopus", "-b:a", "32k", "-f", "ogg"],
+    "flac": ["-c:a", "flac", "-f", "flac"],
 }
 
 
@@ -32,7 +33,7 @@ def tone_hz(label: str) -> int:
 
 
 def render_audio(*, label: str, duration_s: float, kind: str = "mp3") -> bytes:
-    """A mono sine tone of ``duration_s`` seconds as ``kind`` (mp3, wav or ogg).
+    """A mono sine tone of ``duration_s`` seconds as ``kind`` (mp3, wav, ogg or flac).
 
     Blocking; callers run it in a thread. ValueError for a bad duration or kind,
     VideoUnavailableError without the ``video`` extra or when ffmpeg fails.

@@ -13,7 +13,7 @@ import re
 from collections.abc import Mapping
 from typing import NamedTuple
 
-from airflow_provider_runway.models import RUNWAY
+from runway_emulator.protocol import RUNWAY
 
 _VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 

@@ -12,14 +12,18 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from runway_emulator.config import price_table
 from runway_emulator.faults import FaultPlan, FaultSpec
 from runway_emulator.media import MediaStore
 from runway_emulator.requestlog import RequestLog
 from runway_emulator.state import EmulatorState, Task
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from runway_emulator.clock import Clock
     from runway_emulator.config import EmulatorConfig
+    from runway_emulator.prices import PriceTable
 
 
 class EmulatorBackend:
@@ -35,10 +39,19 @@ class EmulatorBackend:
         self.base_url = f"http://{config.host}:{config.port}"
         # Bumped by reset(): a request delayed across a reset must not act on the new state.
         self.epoch = 0
+        self._prices: tuple[Mapping[str, Any], PriceTable] | None = None
 
     @property
     def config(self) -> EmulatorConfig:
         return self.state.config
+
+    @property
+    def prices(self) -> PriceTable:
+        """The price table in force: ``prices.json`` with the config's overrides (rebuilt when they change)."""
+        overrides = self.state.config.prices
+        if self._prices is None or self._prices[0] is not overrides:
+            self._prices = (overrides, price_table(overrides))
+        return self._prices[1]
 
     def set_base_url(self, host: str, port: int) -> None:
         if self.initial_config.public_base_url:

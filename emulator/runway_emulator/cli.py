@@ -62,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     defaults = EmulatorConfig()
     parser = argparse.ArgumentParser(
         prog="runway-emulator",
-        description="Local emulator of Runway's image-to-video API (CometAPI proxy and Runway direct).",
+        description="Local emulator of Runway's generation API (CometAPI proxy and Runway direct).",
     )
     add = parser.add_argument
     add("--host", default=defaults.host, help="bind address (default %(default)s)")
@@ -89,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("--request-log-size", type=int, default=defaults.request_log_size)
     add("--verbose", action="store_true", help="access log on stderr (never headers or keys)")
     add("--faults", default=None, metavar="JSON", help="fault plan as JSON (see faults.py)")
+    add("--prices", default=None, metavar="JSON", help="price overrides laid over prices.json (same layout)")
     add("--config-stdin", action="store_true", help=argparse.SUPPRESS)
     group = parser.add_argument_group("fault injection")
     for flag, (_kind, _key, kind_type, text) in _FAULT_FLAGS.items():
@@ -99,16 +100,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _json_object(text: str | None, flag: str) -> dict[str, Any]:
+    if not text:
+        return {}
+    try:
+        loaded = json.loads(text)
+    except ValueError as exc:
+        raise ConfigError(f"{flag} is not valid JSON: {exc}") from None
+    if not isinstance(loaded, dict):
+        raise ConfigError(f"{flag} must be a JSON object")
+    return loaded
+
+
 def faults_from_args(args: argparse.Namespace) -> dict[str, Any]:
     faults: dict[str, dict[str, Any]] = {}
-    if args.faults:
-        try:
-            loaded = json.loads(args.faults)
-        except ValueError as exc:
-            raise ConfigError(f"--faults is not valid JSON: {exc}") from None
-        if not isinstance(loaded, dict):
-            raise ConfigError("--faults must be a JSON object")
-        faults.update({k: dict(v) if isinstance(v, dict) else v for k, v in loaded.items()})
+    loaded = _json_object(args.faults, "--faults")
+    faults.update({k: dict(v) if isinstance(v, dict) else v for k, v in loaded.items()})
     for flag, (kind, key, _type, _help) in _FAULT_FLAGS.items():
         value = getattr(args, _dest(flag))
         if value is not None:
@@ -142,6 +149,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         "request_log_size": args.request_log_size,
         "verbose": args.verbose,
         "faults": faults_from_args(args),
+        "prices": _json_object(args.prices, "--prices"),
     }
     if args.safety_words is not None:
         changes["safety_words"] = tuple(args.safety_words)

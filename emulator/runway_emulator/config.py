@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from runway_emulator.prices import PriceError, PriceTable
+
 POLL_SHAPES = ("wrapped", "bare")
 # How much of a failure CometAPI passes on (see shapes.py): all, the text only, the envelope only.
 FAILURE_DETAILS = ("full", "no_code", "reason_only")
@@ -53,6 +55,8 @@ class EmulatorConfig:
     verbose: bool = False
     # Initial fault plan, as accepted by POST /_emulator/faults.
     faults: Mapping[str, Any] = field(default_factory=dict)
+    # Price overrides laid over prices.json (same layout: endpoints, fallback, surcharges).
+    prices: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         _check(self)
@@ -62,6 +66,7 @@ class EmulatorConfig:
         data = dataclasses.asdict(self)
         data["safety_words"] = list(self.safety_words)
         data["faults"] = dict(self.faults)
+        data["prices"] = dict(self.prices)
         data["api_key"] = None
         data["api_key_pinned"] = self.api_key is not None
         return data
@@ -71,6 +76,7 @@ class EmulatorConfig:
         data = dataclasses.asdict(self)
         data["safety_words"] = list(self.safety_words)
         data["faults"] = dict(self.faults)
+        data["prices"] = dict(self.prices)
         return data
 
     def replace(self, changes: Mapping[str, Any], *, runtime: bool = False) -> EmulatorConfig:
@@ -102,8 +108,8 @@ def _coerce(name: str, value: Any) -> Any:
         if not isinstance(value, (list, tuple)) or not all(isinstance(w, str) for w in value):
             raise ConfigError("safety_words must be a list of strings")
         return tuple(value)
-    if name == "faults" and not isinstance(value, Mapping):
-        raise ConfigError("faults must be a JSON object")
+    if name in ("faults", "prices") and not isinstance(value, Mapping):
+        raise ConfigError(f"{name} must be a JSON object")
     return value
 
 
@@ -158,3 +164,14 @@ def _check(cfg: EmulatorConfig) -> None:
         raise ConfigError("verbose must be true or false")
     if not isinstance(cfg.faults, Mapping):
         raise ConfigError("faults must be a JSON object")
+    try:
+        price_table(cfg.prices)
+    except PriceError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def price_table(overrides: Mapping[str, Any]) -> PriceTable:
+    """The emulator's prices (``prices.json``) with a config's overrides laid over them."""
+    if not isinstance(overrides, Mapping):
+        raise PriceError("prices must be a JSON object")
+    return PriceTable.default().merged(overrides)

@@ -1,26 +1,31 @@
 """The task endpoints of both flavors: create a task, poll it, cancel/delete it.
 
 Each endpoint takes the ``ApiCall`` (the gateway has already logged, faulted and checked the
-request; ``call.backend`` holds the state) and returns the answer. Task-creating endpoints are generic: the
-path's endpoint name selects the catalog entry (validator, output media), see ``catalog.py``.
+request; ``call.backend`` holds the state) and returns the answer. Task-creating endpoints are
+generic: the path's endpoint name selects the SDK request type the body must match
+(``oracle``), the output medium and the answer's shape (``task_endpoints.py``).
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from runway_emulator.inputs import resolve_inputs, restore_own_outputs, stand_in_own_outputs
+from runway_emulator.inputs import resolve_inputs, stand_in_own_outputs
+from runway_emulator.oracle import Refusal, check_body
+from runway_emulator.pricing import billed_model
+from runway_emulator.pricing import estimate as estimate_credits
+from runway_emulator.protocol import COMETAPI
+from runway_emulator.routing import route, routing_answer
 from runway_emulator.shapes import bare_task, wrapped_task
-from runway_emulator.task_endpoints import endpoint_named
+from runway_emulator.task_endpoints import ID_ONLY, ROUTING, TaskEndpoint, endpoint_named
 from runway_emulator.wire import flavor_error, json_response, no_content, runway_error, task_not_exist
-from airflow_provider_runway.errors import InvalidRequestError
-from airflow_provider_runway.models import COMETAPI, WIRE_NAMES
 
 if TYPE_CHECKING:
     from aiohttp import web
 
     from runway_emulator.gateway import ApiCall
+    from runway_emulator.state import Task
 
 log = logging.getLogger("runway_emulator")
 
@@ -29,32 +34,43 @@ def _unknown_task(flavor: str) -> web.Response:
     return task_not_exist() if flavor == COMETAPI else runway_error(404, "Task not found.")
 
 
+def create_answer(endpoint: TaskEndpoint, task: Task) -> dict[str, Any]:
+    """The create's answer as the SDK types it for this endpoint (``task_endpoints.py``)."""
+    if endpoint.answer == ID_ONLY:
+        return {"id": task.id}
+    chosen = route(endpoint.name, task.body) if endpoint.answer == ROUTING else None
+    if chosen is not None:
+        return {"id": task.id, "routing": routing_answer(chosen, str(task.body.get("configId")), task.estimate)}
+    return {"id": task.id, "estimatedCost": {"credits": task.estimate}}
+
+
 async def create_task(call: ApiCall) -> web.Response:
-    """``POST /<endpoint>``: validate the body and register a task -> ``{"id"}``."""
+    """``POST /<endpoint>``: check the body against the SDK's request type and register a task."""
     backend, endpoint, flavor = call.backend, endpoint_named(call.arg), call.flavor
     body, problem = call.json()
     if problem is None and not isinstance(body, dict):
         problem = "Request body must be a JSON object."
     if problem is not None:
         return flavor_error(flavor, 400, problem, code="invalid_request")
-    checked, own_outputs = stand_in_own_outputs(body, backend.base_url)
     try:
-        validated = endpoint.validate(checked, flavor)
-    except InvalidRequestError as exc:
-        param = WIRE_NAMES.get(exc.field, exc.field)
-        return flavor_error(flavor, 400, str(exc), code="invalid_request", param=param)
+        check_body(endpoint.name, flavor, stand_in_own_outputs(body, backend.base_url))
+    except Refusal as exc:
+        return flavor_error(flavor, 400, str(exc), code="invalid_request", param=exc.field)
     state, cfg = backend.state, backend.config
     if cfg.daily_limit is not None and state.daily_creates(state.clock()) >= cfg.daily_limit:
         message = f"You have reached your daily limit of {cfg.daily_limit} generations. Try again tomorrow."
         return flavor_error(flavor, 429, message, code="daily_limit_exceeded")
     throttle = call.fault("throttle_extra")
     cancel = call.fault("external_cancel")
-    task_body = restore_own_outputs(validated.body, own_outputs)
-    resolved = await resolve_inputs(backend, endpoint.name, task_body)
+    resolved = await resolve_inputs(backend, endpoint.name, flavor, body)
+    priced = await estimate_credits(backend.prices, endpoint, flavor, body, resolved.inputs)
     task = state.create(
         flavor,
-        task_body,
+        body,
         endpoint=endpoint.name,
+        estimate=priced.credits,
+        final=priced.final,
+        billed_as=billed_model(endpoint.name, body),
         throttle_extra=float(throttle.params["seconds"]) if throttle else 0.0,
         cancel_after=float(cancel.params["after_seconds"]) if cancel else None,
         path=call.request.path,
@@ -70,9 +86,7 @@ async def create_task(call: ApiCall) -> web.Response:
             task.id,
             "/".join(where) + "/...",
         )
-    for warning in validated.warnings:
-        log.debug("create %s: %s", task.id, warning)
-    return json_response(200, {"id": task.id})
+    return json_response(200, create_answer(endpoint, task))
 
 
 async def poll_task(call: ApiCall) -> web.Response:

@@ -40,7 +40,7 @@ def executable() -> str:
         import imageio_ffmpeg
     except ImportError as exc:
         raise VideoUnavailableError(
-            "MP4 rendering needs the optional 'video' extra: pip install 'airflow-provider-runway[video]'"
+            "MP4 rendering needs the optional 'video' extra: pip install 'runway-emulator[video]'"
         ) from exc
     try:
         exe: str = imageio_ffmpeg.get_ffmpeg_exe()
@@ -49,26 +49,46 @@ def executable() -> str:
     return exe
 
 
+def _command(tmp: Path, inputs: list[str], data: bytes | None, output_args: list[str], out: Path) -> list[str]:
+    cmd = [executable(), "-hide_banner", "-loglevel", "error", "-nostats", "-nostdin"]
+    cmd += ["-threads", "1", "-filter_threads", "1"]
+    if data is not None:
+        source = tmp / "in"
+        source.write_bytes(data)
+        cmd += ["-i", str(source)]
+    return [*cmd, *inputs, *output_args, "-y", str(out)]
+
+
+def _complaint(proc: subprocess.CompletedProcess[bytes]) -> str:
+    return proc.stderr.decode("utf-8", "replace").strip()[-500:] or f"exit status {proc.returncode}"
+
+
 def run(inputs: list[str], data: bytes | None, output_args: list[str]) -> tuple[bytes | None, str]:
     """One ffmpeg run: ``data`` (if any) as the first input, then ``inputs``; returns (output, complaint).
 
     The output is None when ffmpeg failed or wrote nothing; the complaint is the tail of its stderr.
     """
-    exe = executable()
     with tempfile.TemporaryDirectory(prefix="runway-emulator-") as tmp:
         out = Path(tmp) / "out"  # MP4 faststart rewrites the file, so it must be seekable
-        cmd = [exe, "-hide_banner", "-loglevel", "error", "-nostats", "-nostdin"]
-        cmd += ["-threads", "1", "-filter_threads", "1"]
-        if data is not None:
-            source = Path(tmp) / "in"
-            source.write_bytes(data)
-            cmd += ["-i", str(source)]
-        cmd += [*inputs, *output_args, "-y", str(out)]
-        proc = _execute(cmd)
-        complaint = proc.stderr.decode("utf-8", "replace").strip()[-500:]
+        proc = _execute(_command(Path(tmp), inputs, data, output_args, out))
         if proc.returncode != 0 or not out.is_file() or out.stat().st_size == 0:
-            return None, complaint or f"exit status {proc.returncode}"
-        return out.read_bytes(), complaint
+            return None, _complaint(proc)
+        return out.read_bytes(), ""
+
+
+def run_frames(
+    inputs: list[str], data: bytes | None, output_args: list[str], pattern: str
+) -> tuple[list[tuple[str, bytes]] | None, str]:
+    """As ``run``, writing an image sequence named by ``pattern`` (``frame.%04d.png``); returns
+    the (name, bytes) of every frame in order, or None and the complaint."""
+    with tempfile.TemporaryDirectory(prefix="runway-emulator-") as tmp:
+        frames = Path(tmp) / "frames"
+        frames.mkdir()
+        proc = _execute(_command(Path(tmp), inputs, data, output_args, frames / pattern))
+        files = sorted(frames.iterdir())
+        if proc.returncode != 0 or not files:
+            return None, _complaint(proc)
+        return [(file.name, file.read_bytes()) for file in files], ""
 
 
 def probe(data: bytes) -> Probe | None:

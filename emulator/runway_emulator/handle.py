@@ -104,6 +104,18 @@ class EmulatorHandle:
         result: dict[str, Any] = self._call("POST", "/_emulator/config", changes)["config"]
         return result
 
+    def prices(self) -> dict[str, Any]:
+        """The price table in force (``prices.json`` with any overrides laid over it)."""
+        result: dict[str, Any] = self._call("GET", "/_emulator/prices")["prices"]
+        return result
+
+    def set_prices(self, overrides: dict[str, Any]) -> dict[str, Any]:
+        """Lay price overrides over ``prices.json`` (replacing earlier overrides); returns the table
+        in force. E.g. ``set_prices({"endpoints": {"image_to_video": {"gen4_turbo": {"per":
+        "second", "credits": 7}}}})``; ``set_prices({})`` goes back to ``prices.json``."""
+        result: dict[str, Any] = self._call("POST", "/_emulator/prices", overrides)["prices"]
+        return result
+
     def cancel(self, task_id: str) -> dict[str, Any]:
         """Cancel a task from outside (as the web UI would); the API then reports CANCELLED."""
         return self._task_command(task_id, "cancel")

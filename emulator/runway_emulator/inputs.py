@@ -1,16 +1,14 @@
 """A create body's media inputs and what the emulator can use of them, resolved once at create time.
 
-Which fields hold media comes from the catalog: ``uri`` and ``frames`` fields, ``{type, uri}``
-media objects, and lists or objects holding them (``referenceImages[].uri``,
-``voice.audioUri``, ``keyframes[].uri``), in the catalog's field order. The emulator never
-fetches a URL. What it can use:
+Which fields hold media comes from the SDK's request types (``mediarefs.py``). The emulator
+never fetches a URL. What it can use:
 
 - a ``data:`` URI: its bytes;
 - one of its own output URLs (signed and current): that task's output, rendered now if nobody
   downloaded it yet. Runway takes its own (https) output URLs as inputs, so a chained DAG
   (text -> image -> video -> upscale) can feed each step's output to the next; the
-  emulator's URLs are ``http://127.0.0.1``, which validation refuses, so while a body is
-  validated they stand in as https URLs (``stand_in_own_outputs``);
+  emulator's URLs are ``http://127.0.0.1``, which the API's URI rule refuses, so while a body
+  is checked they stand in as https URLs (``stand_in_own_outputs``);
 - the ``runway://`` URI of an upload made to this emulator: the uploaded bytes.
 
 Anything else (an https URL, a runway:// URI issued elsewhere) is not fetched: the output is
@@ -28,11 +26,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
-from airflow_provider_runway.catalog import FieldSpec, load_catalog
 from runway_emulator.media import OUTPUT_PREFIX, MediaUnavailableError, parse_output_name
+from runway_emulator.mediarefs import media_refs
+from runway_emulator.protocol import SUCCEEDED
 from runway_emulator.state import TaskInputs, default_failure_message
-from runway_emulator.task_endpoints import endpoint_named, output_count
-from airflow_provider_runway.tasks import SUCCEEDED
+from runway_emulator.task_endpoints import endpoint_named, outputs_of
 
 if TYPE_CHECKING:
     from runway_emulator.backend import EmulatorBackend
@@ -45,14 +43,6 @@ VISUAL = ("image", "video")
 
 
 @dataclass(frozen=True)
-class MediaRef:
-    """One media input of a body: its kind (image, video, audio) and URI."""
-
-    media: str
-    uri: str
-
-
-@dataclass(frozen=True)
 class ResolvedInputs:
     """What ``state.create`` needs from a body's inputs, plus the URL to warn about (if any)."""
 
@@ -60,47 +50,6 @@ class ResolvedInputs:
     notes: dict[str, str] = field(default_factory=dict)
     failure: tuple[str, str] | None = None
     unfetched: str | None = None
-
-
-def _frames(value: list[Any]) -> list[str]:
-    """Key frames' URIs, the ``first`` one first."""
-    frames = [f for f in value if isinstance(f, Mapping) and isinstance(f.get("uri"), str)]
-    frames.sort(key=lambda f: f.get("position") != "first")
-    return [str(f["uri"]) for f in frames]
-
-
-def _collect(value: Any, spec: FieldSpec, out: list[MediaRef]) -> None:
-    kind = spec.kind
-    if kind in ("uri", "frames") and isinstance(value, str):
-        out.append(MediaRef(spec.media or "image", value))
-    elif kind == "frames" and isinstance(value, list):
-        out.extend(MediaRef(spec.media or "image", uri) for uri in _frames(value))
-    elif kind == "media" and isinstance(value, Mapping) and isinstance(value.get("uri"), str):
-        out.append(MediaRef(str(value.get("type") or (spec.kinds or ("image",))[0]), value["uri"]))
-    elif kind == "object" and isinstance(value, Mapping):
-        fields: dict[str, FieldSpec] = {}
-        for shape in (spec, *spec.one_of):
-            fields.update({wire: f for wire, f in shape.fields.items() if wire not in fields})
-        for wire, sub in fields.items():
-            _collect(value.get(wire), sub, out)
-    elif kind == "list" and isinstance(value, list) and spec.items is not None:
-        for item in value:
-            _collect(item, spec.items, out)
-
-
-def media_refs(endpoint: str, body: Mapping[str, Any]) -> list[MediaRef]:
-    """Every media input of ``body``, in the catalog's field order (unknown models: any model's fields)."""
-    spec = load_catalog().endpoint(endpoint)
-    if spec is None:
-        return []
-    model = spec.models.get(str(body.get("model")))
-    fields: dict[str, FieldSpec] = {}
-    for known in [model] if model is not None else spec.models.values():
-        fields.update({wire: f for wire, f in known.fields.items() if wire not in fields})
-    out: list[MediaRef] = []
-    for wire, spec_field in fields.items():
-        _collect(body.get(wire), spec_field, out)
-    return out
 
 
 def _map_strings(value: Any, change: Callable[[str], str]) -> Any:
@@ -113,23 +62,20 @@ def _map_strings(value: Any, change: Callable[[str], str]) -> Any:
     return value
 
 
-def stand_in_own_outputs(body: Any, base_url: str) -> tuple[Any, dict[str, str]]:
-    """``body`` with this emulator's output URLs replaced by https stand-ins, and the stand-ins' originals."""
+def stand_in_own_outputs(body: Any, base_url: str) -> Any:
+    """``body`` with this emulator's output URLs replaced by https stand-ins (for the URI check only:
+    the task keeps the body as sent)."""
     prefix = base_url + OUTPUT_PREFIX
-    originals: dict[str, str] = {}
+    count = 0
 
     def stand_in(text: str) -> str:
+        nonlocal count
         if not text.startswith(prefix):
             return text
-        name = f"{STAND_IN_PREFIX}{len(originals)}"
-        originals[name] = text
-        return name
+        count += 1
+        return f"{STAND_IN_PREFIX}{count}"
 
-    return _map_strings(body, stand_in), originals
-
-
-def restore_own_outputs(body: Any, originals: Mapping[str, str]) -> Any:
-    return _map_strings(body, lambda text: originals.get(text, text)) if originals else body
+    return _map_strings(body, stand_in)
 
 
 @dataclass(frozen=True)
@@ -152,7 +98,7 @@ async def _own_output(backend: EmulatorBackend, uri: str) -> _Source:
     task = state.tasks.get(parsed[0]) if parsed is not None else None
     if parsed is None or task is None or task.deleted or state.status_now(task)[0] != SUCCEEDED:
         return _Source(problem="the emulator output URL names an output that is gone")
-    if parsed[1] >= output_count(task.body):
+    if parsed[1] >= outputs_of(task):
         return _Source(problem="the emulator output URL names an output that does not exist")
     try:
         return _Source(data=await backend.media.output(task, parsed[1]))
@@ -176,10 +122,12 @@ async def _source(backend: EmulatorBackend, uri: str) -> _Source:
     return _Source(remote=REMOTE_INPUT_NOTE)
 
 
-async def resolve_inputs(backend: EmulatorBackend, endpoint: str, body: Mapping[str, Any]) -> ResolvedInputs:
-    """The picture and timing inputs of a validated body, resolved without any network fetch."""
-    refs = media_refs(endpoint, body)
-    timing_kinds = ("video",) if endpoint_named(endpoint).output != "audio" else ("audio", "video")
+async def resolve_inputs(
+    backend: EmulatorBackend, endpoint: str, flavor: str, body: Mapping[str, Any]
+) -> ResolvedInputs:
+    """The picture and timing inputs of an accepted body, resolved without any network fetch."""
+    refs = media_refs(endpoint, flavor, body)
+    timing_kinds = endpoint_named(endpoint).timing
     picture = next((ref for ref in refs if ref.media in VISUAL), None)
     timing = next((ref for ref in refs if ref.media in timing_kinds), None)
     sources: dict[str, _Source] = {}

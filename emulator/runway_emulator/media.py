@@ -3,7 +3,7 @@
 Runway's output URLs are pre-signed and expire (24-48 h); a client that stores the URL
 instead of downloading it breaks later. The emulator signs ``exp`` with a per-process secret
 (so a test cannot extend a URL by editing it); each poll hands out a fresh URL, as Runway does.
-A task has one output, or ``outputCount`` of them (image models that make several).
+A task has one output, or ``outputCount``/``numVariants`` of them (models that make several).
 
 The media comes from ``rendering.py`` (ffmpeg, CPU-bound): rendered once per output in a
 worker thread, never on the event loop, and cached; concurrent downloads share one render.
@@ -21,7 +21,7 @@ import secrets
 from typing import TYPE_CHECKING
 
 from runway_emulator import rendering, video
-from runway_emulator.task_endpoints import endpoint_named
+from runway_emulator.task_endpoints import output_facts
 
 if TYPE_CHECKING:
     from runway_emulator.state import Task
@@ -38,7 +38,7 @@ class MediaUnavailableError(Exception):
 
 def output_name(task: Task, index: int) -> str:
     suffix = f"_{index}" if index else ""
-    return f"{task.id}{suffix}.{endpoint_named(task.endpoint).output_file(task.body)}"
+    return f"{task.id}{suffix}.{output_facts(task)[0]}"
 
 
 def parse_output_name(name: str) -> tuple[str, int, str] | None:

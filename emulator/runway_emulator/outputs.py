@@ -1,18 +1,20 @@
-"""``GET /_emulator/outputs/{id}.{mp4|png|mp3|wav|ogg}?exp=..&sig=..``: the media behind output URLs.
+"""``GET /_emulator/outputs/{id}.{mp4|mov|zip|png|jpg|webp|mp3|wav|ogg|flac}?exp=..&sig=..``: output media.
 
 Signed URLs need no API key, like a CDN's. A tampered or expired URL gets the S3-like 403
 XML a real bucket answers; a task that is gone (deleted, or not SUCCEEDED) gets 404; without
-the ``video`` extra the answer is a 503 that says so.
+the ``video`` extra the answer is a 503 that says so. Each file is served with its media type
+(``formats.MEDIA_TYPES``: video/mp4, video/quicktime, application/zip, image/png...).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from runway_emulator.formats import MEDIA_TYPES
 from runway_emulator.media import MediaUnavailableError, parse_output_name
-from runway_emulator.task_endpoints import MEDIA_TYPES, output_count
+from runway_emulator.protocol import SUCCEEDED
+from runway_emulator.task_endpoints import outputs_of
 from runway_emulator.wire import BAD_SIGNATURE_XML, EXPIRED_XML, XML, raw_response, runway_error
-from airflow_provider_runway.tasks import SUCCEEDED
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -30,7 +32,7 @@ async def serve_output(call: ApiCall) -> web.Response:
         return raw_response(403, EXPIRED_XML if problem == "expired" else BAD_SIGNATURE_XML, XML)
     task_id, index, extension = parsed
     task = state.tasks.get(task_id)
-    if task is None or task.deleted or state.status_now(task)[0] != SUCCEEDED or index >= output_count(task.body):
+    if task is None or task.deleted or state.status_now(task)[0] != SUCCEEDED or index >= outputs_of(task):
         return runway_error(404, "Output not found.")
     try:
         data = await backend.media.output(task, index)

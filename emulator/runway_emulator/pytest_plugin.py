@@ -10,6 +10,7 @@ Fixtures:
   window), any non-empty key accepted. Per-test settings via a marker::
 
       @pytest.mark.runway_emulator(generation_seconds=2, faults={"reset": {"count": 1}})
+      @pytest.mark.runway_emulator(prices={"fallback": {"video": {"per": "second", "credits": 9}}})
 
 - ``runway_connection``: sets ``AIRFLOW_CONN_RUNWAY_DEFAULT`` to a JSON connection pointing at
   the emulator (flavor cometapi unless told otherwise) and returns a ``RunwayTestConnection``.

@@ -1,33 +1,40 @@
 """What a task's output looks like, and rendering it: blocking, CPU-bound, run in a worker thread.
 
-Each rule goes from the most to the least specific source:
+Each rule goes from the most to the least specific source (a body's value, else the default
+the model's docstring states, read through ``bodyview``):
 
+- kind: the body's ``outputFormat``/``format`` (``formats.py``): MP4, ProRes .mov, a zip of
+  PNG or OpenEXR frames, a PNG/JPEG/WebP still, MP3/WAV/Ogg/FLAC audio;
 - picture: the task's resolved image input (or an input video's first frame); the marked
-  placeholder when a remote input stood behind it; else a picture generated from the task id.
-- ratio: the body's ``ratio`` (``W:H``); the model's documented default (``catalog.json``); the
-  input picture's own shape; 1280:720.
-- length of a video: the body's ``duration``; the model's documented default; the input
-  video's length (video_to_video, character_performance: their output follows it, at most
-  30 s); else 5 s brought within the model's range.
-- length of audio: the body's ``duration``; the input audio's (or video's) length; else 3 s.
-- size: longer side 320 px; upscale endpoints: twice the input's longer side, at most 1280 px
-  (640 px without a readable input), so an upscale is visibly bigger than what went in.
+  placeholder when a remote input stood behind it; else a picture generated from the task id;
+- ratio: the body's ``ratio`` (``W:H``); the documented default; the input picture's own
+  shape; an ``aspectRatio``/``targetAspectRatio``; 1280:720;
+- length of a video: the body's ``duration``; the documented default; the input video's
+  length (its output follows it, at most 30 s); else 5 s brought within the model's range;
+- length of audio: the body's ``duration``; the input audio's (or video's) length; else 3 s;
+- size: longer side 320 px; upscale endpoints: the input's longer side times the factor
+  (``scaleFactor``, else 2), at most 1280 px (640 px without a readable input).
+
+The length rules also price the task (``prices.py``: credits per second of output).
 """
 
 from __future__ import annotations
 
 import functools
+import io
+import json
 import re
-from collections.abc import Callable, Mapping
+import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_runway.catalog import FieldSpec, load_catalog
-from runway_emulator import audio, ffmpeg, video
-from runway_emulator.task_endpoints import MP4, PNG, endpoint_named
+from runway_emulator import audio, ffmpeg, formats, video
+from runway_emulator.bodyview import BodyView, view
+from runway_emulator.task_endpoints import endpoint_named
 
 if TYPE_CHECKING:
-    from runway_emulator.state import Task
+    from runway_emulator.state import Task, TaskInputs
 
 PLACEHOLDER_CAPTION = "EMULATOR PLACEHOLDER - remote image not fetched"
 DEFAULT_RATIO = "1280:720"
@@ -36,11 +43,12 @@ DEFAULT_AUDIO_SECONDS = 3.0
 MAX_FOLLOWED_SECONDS = 30.0
 MAX_UPSCALED_SIDE = 1280
 _RATIO = re.compile(r"^\d{1,6}:\d{1,6}$")
+Probe = Callable[[], "ffmpeg.Probe | None"]
 
 
 @dataclass(frozen=True)
 class RenderPlan:
-    """One output file to make: its kind (``mp4``, ``png``, ``mp3``...) and what goes into it."""
+    """One output file to make: its kind (``formats``) and what goes into it."""
 
     kind: str
     image: bytes | None
@@ -49,20 +57,7 @@ class RenderPlan:
     duration_s: float
     caption: str | None
     longest_side: int
-
-
-def _default(field: FieldSpec | None, fallback: Any) -> Any:
-    """What the API uses when a field is omitted: its documented default, else ``fallback``
-    brought within the allowed values or range."""
-    if field is None:
-        return fallback
-    if field.default is not None:
-        return field.default
-    if field.values:
-        return fallback if fallback in field.values else field.values[0]
-    low = fallback if field.minimum is None else field.minimum
-    high = fallback if field.maximum is None else field.maximum
-    return min(max(fallback, low), high)
+    requested: str | None = None  # the outputFormat asked for (HDR sequences get a sidecar)
 
 
 def _positive(value: Any) -> float | None:
@@ -71,89 +66,129 @@ def _positive(value: Any) -> float | None:
     return None
 
 
-def _ratio(body: Mapping[str, Any], field: FieldSpec | None, picture: Callable[[], ffmpeg.Probe | None]) -> str:
-    given = body.get("ratio")
+def _within(seen: BodyView, wire: str, fallback: float) -> float:
+    """``fallback`` brought within the field's documented values or range."""
+    choices = [c for c in seen.choices(wire) if _positive(c) is not None]
+    if choices:
+        return float(fallback if fallback in choices else choices[0])
+    low, high = seen.bounds(wire)
+    return min(max(fallback, low if low is not None else fallback), high if high is not None else fallback)
+
+
+def _ratio(seen: BodyView, picture: Probe) -> str:
+    given = seen.value("ratio")
     if isinstance(given, str) and _RATIO.match(given.strip()):
-        return given
-    if field is not None and isinstance(field.default, str):
-        return field.default
+        return given.strip()
     probe = picture()
     if probe is not None and probe.width and probe.height:
         return f"{probe.width}:{probe.height}"
-    fallback = str(_default(field, DEFAULT_RATIO))
-    return fallback if _RATIO.match(fallback) else DEFAULT_RATIO
+    for wire in ("aspectRatio", "targetAspectRatio"):
+        aspect = seen.value(wire)
+        if isinstance(aspect, str) and _RATIO.match(aspect):
+            return aspect
+    documented = [c for c in seen.choices("ratio") if isinstance(c, str) and _RATIO.match(c)]
+    return DEFAULT_RATIO if not documented or DEFAULT_RATIO in documented else documented[0]
 
 
-def _video_seconds(
-    body: Mapping[str, Any], field: FieldSpec | None, timing: Callable[[], ffmpeg.Probe | None]
-) -> float:
-    given = _positive(body.get("duration"))
+def _followed(timing: Probe, limit: float) -> float | None:
+    try:
+        followed = timing()
+    except ffmpeg.VideoUnavailableError:
+        return None  # nothing to measure the input with
+    return min(followed.duration_s, limit) if followed is not None and followed.duration_s else None
+
+
+def _video_seconds(seen: BodyView, timing: Probe) -> float:
+    given = _positive(seen.value("duration"))
     if given is not None:
         return given
-    if field is not None and _positive(field.default) is not None:
-        return float(field.default)
-    followed = timing()
-    if followed is not None and followed.duration_s:
-        return min(followed.duration_s, MAX_FOLLOWED_SECONDS)
-    return _positive(_default(field, DEFAULT_DURATION)) or float(DEFAULT_DURATION)
+    return _followed(timing, MAX_FOLLOWED_SECONDS) or _within(seen, "duration", DEFAULT_DURATION)
 
 
-def _audio_seconds(body: Mapping[str, Any], timing: Callable[[], ffmpeg.Probe | None]) -> float:
-    given = _positive(body.get("duration"))
+def _audio_seconds(seen: BodyView, timing: Probe) -> float:
+    given = _positive(seen.value("duration"))
     if given is not None:
-        return given
-    followed = timing()
-    if followed is not None and followed.duration_s:
-        return min(followed.duration_s, audio.MAX_SECONDS)
-    return DEFAULT_AUDIO_SECONDS
+        return min(given, audio.MAX_SECONDS)
+    return _followed(timing, audio.MAX_SECONDS) or DEFAULT_AUDIO_SECONDS
+
+
+def _probe(data: bytes | None) -> Probe:
+    return functools.cache(lambda: ffmpeg.probe(data) if data else None)
+
+
+def output_seconds(endpoint: str, flavor: str, body: dict[str, Any], inputs: TaskInputs) -> float:
+    """How long the output of a video or audio task will be (0 for images); probes an input only
+    when no duration is given or documented. Blocking: callers run it in a worker thread."""
+    medium = endpoint_named(endpoint).medium
+    seen = view(endpoint, flavor, body)
+    if medium == formats.VIDEO:
+        return _video_seconds(seen, _probe(inputs.timing))
+    return _audio_seconds(seen, _probe(inputs.timing)) if medium == formats.AUDIO else 0.0
 
 
 def plan(task: Task, index: int = 0) -> RenderPlan:
     """The output file ``index`` of ``task``; probes its inputs with ffmpeg only when a rule needs them."""
     endpoint = endpoint_named(task.endpoint)
-    spec = load_catalog().endpoint(task.endpoint)
-    model = spec.models.get(task.model) if spec is not None else None
-    fields = model.fields if model is not None else {}
+    seen = view(task.endpoint, task.flavor, task.body)
     inputs = task.inputs
-    picture = functools.cache(lambda: ffmpeg.probe(inputs.picture) if inputs.picture else None)
-    timing = functools.cache(lambda: ffmpeg.probe(inputs.timing) if inputs.timing else None)
-    kind = endpoint.output_file(task.body)
-    if kind == PNG:
-        duration = 0.0  # a still
-    elif kind == MP4:
-        duration = _video_seconds(task.body, fields.get("duration"), timing)
-    else:
-        duration = _audio_seconds(task.body, timing)
+    picture, timing = _probe(inputs.picture), _probe(inputs.timing)
+    kind = endpoint.output_file(task.flavor, task.body)
+    duration = 0.0  # a still
+    if kind in formats.MOVIES:
+        duration = _video_seconds(seen, timing)
+    elif kind in formats.SOUNDS:
+        duration = _audio_seconds(seen, timing)
     longest = video.LONGEST_SIDE
     if endpoint.upscale > 1:
         probe = picture()
+        factor = seen.value("scaleFactor") if isinstance(seen.value("scaleFactor"), int) else endpoint.upscale
         source = max(probe.width or 0, probe.height or 0) if probe is not None else 0
-        longest = min((source or video.LONGEST_SIDE) * endpoint.upscale, MAX_UPSCALED_SIDE)
+        longest = min((source or video.LONGEST_SIDE) * factor, MAX_UPSCALED_SIDE)
     return RenderPlan(
         kind=kind,
         image=inputs.picture,
         label=task.id if index == 0 else f"{task.id}_{index}",
-        ratio=_ratio(task.body, fields.get("ratio"), picture) if kind in (MP4, PNG) else DEFAULT_RATIO,
+        ratio=_ratio(seen, picture) if kind not in formats.SOUNDS else DEFAULT_RATIO,
         duration_s=duration,
         caption=PLACEHOLDER_CAPTION if inputs.placeholder else None,
         longest_side=longest,
+        requested=formats.requested_format(seen.fields, seen.default("outputFormat")),
     )
+
+
+def _zip(files: list[tuple[str, bytes]]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in files:
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def _sidecar(requested: str | None) -> list[tuple[str, bytes]]:
+    """HDR sequences come with a colorimetry.json (as Runway's do), saying what the frames hold."""
+    if not formats.is_hdr(requested):
+        return []
+    linear = "exr" in str(requested)
+    colorimetry = {
+        "outputFormat": requested,
+        "primaries": "ACEScg" if "acescg" in str(requested) else "bt2020",
+        "transfer": "linear" if linear else "pq",
+        "note": "made by the Runway emulator: a placeholder picture, not graded HDR",
+    }
+    return [("colorimetry.json", json.dumps(colorimetry, indent=2).encode())]
 
 
 def render(task: Task, index: int = 0) -> bytes:
     """Blocking: make output file ``index`` of ``task`` (``video.py``, ``audio.py``)."""
     out = plan(task, index)
-    if out.kind == MP4:
-        return video.render_mp4(
-            out.image,
-            label=out.label,
-            ratio=out.ratio,
-            duration_s=out.duration_s,
-            caption=out.caption,
-            longest_side=out.longest_side,
-        )
-    if out.kind == PNG:
-        return video.render_png(
-            out.image, label=out.label, ratio=out.ratio, caption=out.caption, longest_side=out.longest_side
-        )
+    picture: dict[str, Any] = {"label": out.label, "ratio": out.ratio, "caption": out.caption}
+    picture["longest_side"] = out.longest_side
+    if out.kind in (formats.MP4, formats.MOV):
+        return video.render_mp4(out.image, duration_s=out.duration_s, container=out.kind, **picture)
+    if out.kind in (formats.PNG_FRAMES, formats.EXR_FRAMES):
+        frame = "exr" if out.kind == formats.EXR_FRAMES else "png"
+        frames = video.render_frames(out.image, duration_s=out.duration_s, frame=frame, **picture)
+        return _zip(frames + _sidecar(out.requested))
+    if out.kind in formats.STILLS:
+        return video.render_png(out.image, kind=out.kind, **picture)
     return audio.render_audio(label=out.label, duration_s=out.duration_s, kind=out.kind)

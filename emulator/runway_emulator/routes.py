@@ -1,11 +1,12 @@
 """The route table: which path and method reaches which endpoint, for both flavors.
 
 CometAPI: ``/runwayml/v1/<endpoint>`` and ``/runwayml/v1/tasks/{id}`` (+ ``/runway/feed``);
-Runway direct: ``/v1/<endpoint>``, ``/v1/tasks/{id}``, ``/v1/organization``,
-``/v1/organization/usage``, ``/v1/uploads``. One create route per endpoint and flavor that
-offers it (``task_endpoints.py``); outputs and the storage form need no API key. A known path
-with another method gets 405 with ``Allow``; an unknown path, or an endpoint the flavor does
-not offer, gets what each API answers (Runway: JSON 404; CometAPI's edge: an HTML page).
+Runway direct: ``/v1/<endpoint>`` (every task endpoint of the SDK, ``generate/*`` and
+``recipes/*`` included), ``/v1/tasks/{id}``, ``/v1/organization``, ``/v1/organization/usage``,
+``/v1/uploads``. One create route per endpoint and flavor that offers it
+(``task_endpoints.py``); outputs and the storage form need no API key. A known path with
+another method gets 405 with ``Allow``; an unknown path, or an endpoint the flavor does not
+offer, gets what each API answers (Runway: JSON 404; CometAPI's edge: an HTML page).
 Refusals are logged like any API request but never faulted.
 """
 
@@ -23,10 +24,10 @@ from runway_emulator.endpoints import create_task, delete_task, poll_feed, poll_
 from runway_emulator.gateway import ApiRoute, method_not_allowed, refuse
 from runway_emulator.media import OUTPUT_PREFIX
 from runway_emulator.outputs import serve_output
-from runway_emulator.task_endpoints import TASK_ENDPOINTS
+from runway_emulator.protocol import COMETAPI, FLAVORS, PATH_PREFIXES, RUNWAY
+from runway_emulator.task_endpoints import task_endpoints
 from runway_emulator.upload_endpoints import STORAGE_PREFIX, create_upload, receive_upload
 from runway_emulator.wire import HTML, HTML_404, raw_response, runway_error
-from airflow_provider_runway.models import COMETAPI, RUNWAY, flavor_spec
 
 if TYPE_CHECKING:
     from runway_emulator.config import EmulatorConfig
@@ -44,9 +45,9 @@ def _comet_delete(config: EmulatorConfig) -> bool:
 def api_routes() -> RouteTable:
     """(path, {method: route}) for every API path of both flavors."""
     table: RouteTable = []
-    for flavor in (COMETAPI, RUNWAY):
-        prefix = flavor_spec(flavor).path_prefix
-        for endpoint in TASK_ENDPOINTS.values():
+    for flavor in FLAVORS:
+        prefix = PATH_PREFIXES[flavor]
+        for endpoint in task_endpoints().values():
             if flavor in endpoint.paths:
                 create = ApiRoute("create", flavor, create_task, arg=endpoint.name)
                 table.append((endpoint.paths[flavor], {"POST": create}))

@@ -1,8 +1,9 @@
 """A task as each flavor's API writes it: Runway's bare object and CometAPI's envelope.
 
-Pure functions of a task, its status and the config. Field names and envelope layout follow
-runway-api.md and the runwayml SDK's ``task_retrieve_response.py``; CometAPI's envelope is
-what its API was seen to answer (both shapes exist in the wild, see ``comet_poll_shape``).
+Pure functions of a task, its status and the config. Field names follow the runwayml SDK's
+``types/task_retrieve_response.py`` (5.24.0: ``estimatedCost`` while PENDING, THROTTLED or
+RUNNING, ``cost`` once SUCCEEDED, FAILED or CANCELLED); CometAPI's envelope is what its API was
+seen to answer (both shapes exist in the wild, see ``comet_poll_shape``).
 
 ``comet_failure_detail`` reproduces how much of a failure CometAPI passes on: ``full`` (the
 inner task with Runway's ``failureCode``), ``no_code`` (the inner task's ``failure`` text but no
@@ -14,11 +15,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from runway_emulator.protocol import CANCELLED, FAILED, PENDING, RUNNING, RUNWAY, SUCCEEDED, TERMINAL, THROTTLED
 from runway_emulator.state import EmulatorState, Task
-from runway_emulator.task_endpoints import endpoint_named, output_count
-from airflow_provider_runway.models import RUNWAY
-from airflow_provider_runway.tasks import CANCELLED, FAILED, PENDING, RUNNING, SUCCEEDED, THROTTLED
-from airflow_provider_runway.tasks import TERMINAL_STATUSES as TERMINAL
+from runway_emulator.task_endpoints import endpoint_named, outputs_of
 
 if TYPE_CHECKING:
     from runway_emulator.config import EmulatorConfig
@@ -43,17 +42,17 @@ def bare_task(state: EmulatorState, task: Task, now: float, output_url: OutputUr
     if status == RUNNING:
         out["progress"] = progress
     elif status == SUCCEEDED:
-        out["output"] = [output_url(task, index) for index in range(output_count(task.body))]
+        out["output"] = [output_url(task, index) for index in range(outputs_of(task))]
     elif status == FAILED:
         out["failure"] = task.failure_message
         if task.flavor == RUNWAY or state.config.comet_failure_detail == "full":
             out["failureCode"] = task.failure_code
-    if task.flavor == RUNWAY:
-        # Runway's own API also reports cost; CometAPI's inner object does not.
-        if status in TERMINAL:
-            out["cost"] = {"credits": state.charged(task, status)}
-        else:
-            out["estimatedCost"] = {"credits": task.credits}
+    # Money as the SDK types it (5.14+): an estimate until the task ends, then the whole
+    # credits charged. CometAPI passes Runway's task object on, money included.
+    if status in TERMINAL:
+        out["cost"] = {"credits": state.charged(task, status)}
+    else:
+        out["estimatedCost"] = {"credits": task.estimate}
     if task.notes:
         out["emulator"] = dict(task.notes)
     return out

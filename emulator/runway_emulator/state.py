@@ -13,17 +13,21 @@ A prompt containing a safety word FAILS (SAFETY.INPUT.TEXT) when PENDING ends. E
 with the first of three events: done (SUCCEEDED), fail (FAILED), cancel (CANCELLED); the
 admin commands ``complete`` and ``fail`` simply set that event to now.
 
-DELETE follows Runway's documented semantics (runwayml SDK 5.13,
-``src/runwayml/resources/tasks.py`` ``TasksResource.delete``: "Tasks that are running,
-pending, or throttled can be canceled by invoking this method. Invoking this method for other
-tasks will delete them. The output data associated with a deleted task will be deleted ...
-Aborted and deleted tasks will not be able to be fetched again"): a DELETE cancels a task
-still going and deletes a finished one with its output; either way the API forgets it.
+DELETE follows Runway's documented semantics (runwayml 5.24.0, ``resources/tasks.py``
+``TasksResource.delete``: "Tasks that are running, pending, or throttled can be canceled by
+invoking this method. Invoking this method for other tasks will delete them. Refund
+eligibility is based on the task status observed by the server during cancellation. If that
+check observes RUNNING, cancellation does not refund credits ... Deleting a completed task
+does not refund its charge ... Aborted and deleted tasks will not be able to be fetched
+again"): a DELETE cancels a task still going and deletes a finished one with its output;
+either way the API forgets it.
+
+Money: each task holds the estimate the API gave at create (priced by the caller, see
+``prices.py``); ``charged`` says what it costs in each status.
 """
 
 from __future__ import annotations
 
-import math
 import time
 import uuid
 from collections import deque
@@ -32,18 +36,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-from airflow_provider_runway.credits import estimate_credits
 from runway_emulator.clock import Clock, OffsetClock
 from runway_emulator.config import EmulatorConfig
+from runway_emulator.prices import charge
+from runway_emulator.protocol import CANCELLED, FAILED, PENDING, RUNNING, RUNWAY, SUCCEEDED, TERMINAL, THROTTLED
 from runway_emulator.uploads import UploadStore
-from airflow_provider_runway.models import RUNWAY
-from airflow_provider_runway.tasks import CANCELLED, FAILED, PENDING, RUNNING, SUCCEEDED, THROTTLED
-from airflow_provider_runway.tasks import TERMINAL_STATUSES as TERMINAL
 
 SAFETY_CODE = "SAFETY.INPUT.TEXT"
 SAFETY_MESSAGE = "Your prompt text was flagged by our content moderation system. Please revise it and try again."
-# What a task costs when the catalog has no price for it (an unknown model): 5 s x 5 credits/s.
-UNPRICED_CREDITS = 25
 DAY = 86_400.0
 MAX_POLL_TIMES = 10_000  # per task; the count keeps going
 # Ties between end events go to the one listed first (a cancel at the very moment a task
@@ -99,7 +99,8 @@ class Task:
     created_iso: str
     pending_until: float
     eligible_at: float
-    credits: int
+    # The credits the API estimated at create ("the maximum credits this task may charge").
+    estimate: float
     fail_at: float | None = None
     failure_code: str | None = None
     failure_message: str | None = None
@@ -113,10 +114,26 @@ class Task:
     inputs: TaskInputs = field(default_factory=TaskInputs)
     poll_count: int = 0
     poll_times: list[float] = field(default_factory=list)
+    # Facts derived from the (never changing) body, computed once: see task_endpoints.output_facts.
+    facts: dict[str, Any] = field(default_factory=dict)
+    # What usage reports the task under when its body names no model (router: the model it chose;
+    # recipes: the recipe's endpoint).
+    billed_as: str = ""
+    # What it finally costs when lower than the estimate (``duration: "auto"``); None: the estimate.
+    final: float | None = None
 
     @property
     def model(self) -> str:
-        return str(self.body.get("model", ""))
+        return str(self.body.get("model") or self.billed_as)
+
+    @property
+    def credits(self) -> int:
+        """The whole credits the task finally costs (``cost.credits`` once it succeeded)."""
+        return charge(self.estimate if self.final is None else self.final)
+
+    def ran_before_cancel(self) -> bool:
+        """Whether the task was RUNNING when it was cancelled (then the cancel refunds nothing)."""
+        return self.started_at is not None and self.cancel_at is not None and self.started_at <= self.cancel_at
 
     def ending(self) -> tuple[str, float] | None:
         """(terminal status, when) of the first end event scheduled, whenever it is."""
@@ -171,6 +188,9 @@ class EmulatorState:
         body: dict[str, Any],
         *,
         endpoint: str = "image_to_video",
+        estimate: float = 0.0,
+        final: float | None = None,
+        billed_as: str = "",
         throttle_extra: float = 0.0,
         cancel_after: float | None = None,
         path: str = "",
@@ -186,7 +206,6 @@ class EmulatorState:
         now = self.clock()
         cfg = self.config
         pending_until = now + cfg.pending_seconds
-        estimate = estimate_credits(endpoint, body, flavor)
         task = Task(
             id=str(uuid.uuid4()),
             flavor=flavor,
@@ -196,7 +215,9 @@ class EmulatorState:
             created_iso=iso_z(now),
             pending_until=pending_until,
             eligible_at=pending_until + throttle_extra,
-            credits=math.ceil(estimate.credits) if estimate.credits is not None else UNPRICED_CREDITS,
+            estimate=estimate,
+            final=final,
+            billed_as=billed_as,
             notes=dict(notes or {}),
             inputs=inputs or TaskInputs(),
         )
@@ -329,8 +350,13 @@ class EmulatorState:
         return sum(1 for c in self.creates if c["at"] > now - DAY)
 
     def charged(self, task: Task, status: str) -> int:
-        """Credits a task costs: all of them, unless it was cancelled before it ever ran (refunded)."""
-        return 0 if status == CANCELLED and task.started_at is None else task.credits
+        """Credits a task is charged in ``status``: the estimate held while it runs, its final cost
+        when it succeeds, refunded when it fails, and when cancelled refunded unless it was already
+        RUNNING then (runwayml 5.24.0, ``TasksResource.delete``: "If that check observes RUNNING,
+        cancellation does not refund credits")."""
+        if status == FAILED or (status == CANCELLED and not task.ran_before_cancel()):
+            return 0
+        return task.credits if status in TERMINAL else charge(task.estimate)
 
     def charges(self, now: float, flavor: str) -> list[tuple[Task, int]]:
         """(task, credits charged) for every task of ``flavor`` that cost something; call ``catch_up`` first."""

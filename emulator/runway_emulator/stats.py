@@ -12,8 +12,7 @@ import itertools
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_runway.tasks import CANCELLED, FAILED
-from airflow_provider_runway.tasks import TERMINAL_STATUSES as TERMINAL
+from runway_emulator.protocol import CANCELLED, FAILED, TERMINAL
 
 if TYPE_CHECKING:
     from runway_emulator.state import EmulatorState

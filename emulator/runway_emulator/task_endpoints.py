@@ -1,86 +1,122 @@
-"""The task-creating endpoints the emulator serves: every one in the provider's model catalog.
+"""The task-creating endpoints the emulator serves: every one Runway's SDK defines (``oracle``).
 
-Every Runway generation endpoint works the same way: ``POST /v1/<name>`` (CometAPI:
-``/runwayml/v1/<name>``) validates a body and answers ``{"id"}``; the task is then polled at
-``/tasks/{id}`` and, once SUCCEEDED, its ``output`` holds signed media URLs. Only what differs
-lives here: the paths per flavor (a flavor the catalog gives no path for does not offer the
-endpoint: its API answers 404) and the kind of output (both from ``catalog.json``), the
-validator and the CometAPI envelope's ``action``. Outputs the emulator renders: video (H.264
-MP4), image (PNG), audio (MP3, or WAV / Ogg Opus when ``outputFormat`` asks for them).
+Every Runway generation endpoint works the same way: ``POST /v1/<name>`` checks a body and
+answers with the new task's id; the task is then polled at ``/tasks/{id}`` and, once SUCCEEDED,
+its ``output`` holds signed media URLs. Only what differs lives here:
+
+- the paths per flavor (Runway: all; CometAPI: the endpoints its documentation lists, see
+  ``oracle/cometapi.json``; elsewhere its edge answers 404);
+- the medium of the output (video, image, audio) and which input's length it follows;
+- the create answer, as the SDK types it: ``{"id", "estimatedCost"}`` for most,
+  ``{"id"}`` for ``avatar_videos`` (``AvatarVideoCreateResponse``), ``{"id", "routing"}``
+  for the Model Router (``generate/*``).
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from airflow_provider_runway.catalog import load_catalog
-from airflow_provider_runway.models import ValidatedBody, validate_body
+from runway_emulator import formats
+from runway_emulator.bodyview import view
+from runway_emulator.formats import AUDIO, IMAGE, VIDEO
+from runway_emulator.oracle import create_path, offered
+from runway_emulator.oracle.sdk_endpoints import SDK_ENDPOINTS
+from runway_emulator.protocol import FLAVORS
 
-MP4 = "mp4"
-PNG = "png"
-MP3 = "mp3"
-WAV = "wav"
-OGG = "ogg"
-MEDIA_TYPES = {MP4: "video/mp4", PNG: "image/png", MP3: "audio/mpeg", WAV: "audio/wav", OGG: "audio/ogg"}
-# The catalog's output kind -> the file the emulator renders for it.
-OUTPUT_FILES = {"video": MP4, "image": PNG, "audio": MP3}
-# ``outputFormat`` values of audio models (seed_audio) -> the file rendered.
-AUDIO_FORMATS = {"mp3": MP3, "wav": WAV, "ogg_opus": OGG}
-# Endpoints whose output is a bigger copy of their input: how much bigger the emulator makes it.
+if TYPE_CHECKING:
+    from runway_emulator.state import Task
+
+ESTIMATE, ID_ONLY, ROUTING = "estimate", "id", "routing"
+
+_MEDIUM = {
+    "text_to_image": IMAGE,
+    "image_upscale": IMAGE,
+    "generate/image": IMAGE,
+    "recipes/ad_localization": IMAGE,
+    "recipes/marketing_stock_image": IMAGE,
+    "recipes/product_campaign_image": IMAGE,
+    "sound_effect": AUDIO,
+    "text_to_speech": AUDIO,
+    "speech_to_speech": AUDIO,
+    "voice_dubbing": AUDIO,
+    "voice_isolation": AUDIO,
+    "video_to_audio": AUDIO,
+    "generate/audio": AUDIO,
+}  # every other endpoint makes a video
+_ANSWERS = {"avatar_videos": ID_ONLY, "generate/video": ROUTING, "generate/image": ROUTING, "generate/audio": ROUTING}
+# Endpoints whose output is a bigger copy of their input: how much bigger (image_upscale: scaleFactor).
 UPSCALES = {"image_upscale": 2, "video_upscale": 2}
-# More outputs than any model's documented outputCount allows (gpt_image_2: 10).
-MAX_OUTPUTS = 16
-
-Validator = Callable[[Mapping[str, Any], str], ValidatedBody]
+# Which inputs' length an output follows: an input video; audio outputs and avatars: audio too.
+_TIMING = {VIDEO: ("video",), IMAGE: (), AUDIO: ("audio", "video")}
 
 
 @dataclass(frozen=True)
 class TaskEndpoint:
-    """One generation endpoint: paths per flavor, validator, CometAPI action and output."""
+    """One generation endpoint: paths per flavor, output medium, create answer."""
 
     name: str
+    medium: str
     paths: Mapping[str, str]  # flavor -> create path
-    action: str
-    output: str  # the catalog's output kind: video, image or audio
-    validate: Validator
+    answer: str = ESTIMATE
     upscale: int = 1
+    timing: tuple[str, ...] = ()
 
-    def output_file(self, body: Mapping[str, Any]) -> str:
-        """The file a task's output is (MP4, PNG, MP3...): audio follows ``outputFormat``."""
-        if self.output == "audio":
-            return AUDIO_FORMATS.get(str(body.get("outputFormat")), MP3)
-        return OUTPUT_FILES[self.output]
+    @property
+    def action(self) -> str:
+        """CometAPI's envelope names the endpoint in capitals (``IMAGE_TO_VIDEO``)."""
+        return self.name.replace("/", "_").upper()
+
+    def output_file(self, flavor: str, body: Mapping[str, Any]) -> str:
+        """What the output is rendered as (``formats``: mp4, mov, png-frames, png, mp3...)."""
+        seen = view(self.name, flavor, body)
+        requested = formats.requested_format(seen.fields, seen.default("outputFormat") or seen.default("format"))
+        return formats.output_kind(self.medium, requested)
+
+    def extension(self, flavor: str, body: Mapping[str, Any]) -> str:
+        return formats.extension(self.output_file(flavor, body))
+
+    def output_count(self, flavor: str, body: Mapping[str, Any]) -> int:
+        return view(self.name, flavor, body).output_count()
 
 
 def _served(name: str) -> TaskEndpoint:
-    spec = load_catalog().endpoints[name]
-    if spec.output not in OUTPUT_FILES:
-        raise ValueError(f"catalog endpoint {name}: the emulator cannot render {spec.output!r} outputs")
+    medium = _MEDIUM.get(name, VIDEO)
+    timing = ("audio", "video") if name == "avatar_videos" else _TIMING[medium]
     return TaskEndpoint(
         name=name,
-        paths=dict(spec.paths),
-        action=name.upper(),
-        output=spec.output,
-        validate=functools.partial(validate_body, endpoint=name),
+        medium=medium,
+        paths={flavor: create_path(name, flavor) for flavor in FLAVORS if offered(name, flavor)},
+        answer=_ANSWERS.get(name, ESTIMATE),
         upscale=UPSCALES.get(name, 1),
+        timing=timing,
     )
 
 
-SERVED = tuple(_served(name) for name in load_catalog().endpoints)
-TASK_ENDPOINTS: dict[str, TaskEndpoint] = {endpoint.name: endpoint for endpoint in SERVED}
-
-
-def output_count(body: Mapping[str, Any]) -> int:
-    """How many output files a task has: its ``outputCount`` (image models that make several), else one."""
-    count = body.get("outputCount")
-    if isinstance(count, int) and not isinstance(count, bool) and count > 1:
-        return min(count, MAX_OUTPUTS)
-    return 1
+@functools.cache
+def task_endpoints() -> dict[str, TaskEndpoint]:
+    return {name: _served(name) for name in SDK_ENDPOINTS}
 
 
 def endpoint_named(name: str) -> TaskEndpoint:
     """The entry of a task's endpoint (tasks only ever store a served name)."""
-    return TASK_ENDPOINTS[name]
+    return task_endpoints()[name]
+
+
+def output_facts(task: Task) -> tuple[str, int]:
+    """(file extension, number of output files) of a task, worked out once (every poll asks)."""
+    facts = task.facts.get("outputs")
+    if facts is None:
+        endpoint = endpoint_named(task.endpoint)
+        facts = task.facts["outputs"] = (
+            endpoint.extension(task.flavor, task.body),
+            endpoint.output_count(task.flavor, task.body),
+        )
+    return facts
+
+
+def outputs_of(task: Task) -> int:
+    """How many output files a task has."""
+    return output_facts(task)[1]

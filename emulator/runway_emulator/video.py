@@ -1,9 +1,10 @@
 """Real, playable pictures and videos for the local emulator, made from each task's input image.
 
-Runway returns an MP4 URL for every finished video task (PNG for image tasks). The emulator
-serves a genuine H.264 file (yuv420p, ``+faststart``) or PNG instead of a placeholder file, so
-that downstream tasks which download, probe or transcode the output exercise real media,
-without paying for a real generation.
+Runway returns an MP4 URL for every finished video task (an image for image tasks). The emulator
+serves a genuine H.264 file (yuv420p, ``+faststart``), a ProRes .mov, an image sequence (PNG or
+half-float OpenEXR frames) or a PNG/JPEG/WebP still instead of a placeholder file, so that
+downstream tasks which download, probe or transcode the output exercise real media, without
+paying for a real generation.
 
 The video is deliberately small (longer side 320 px, in the requested ratio, 10 fps, fast x264
 preset, one thread) so that one render takes well under a second or two of CPU: the emulator
@@ -24,13 +25,18 @@ import hashlib
 import logging
 import math
 import re
+from collections.abc import Callable
+from typing import TypeVar
 
 from runway_emulator import ffmpeg
 from runway_emulator.ffmpeg import VideoUnavailableError
 
+T = TypeVar("T")
+
 log = logging.getLogger(__name__)
 
 FPS = 10
+SEQUENCE_FPS = 2  # image sequences: few frames, so a zip of EXR frames stays small
 LONGEST_SIDE = 320
 ZOOM = 0.12  # total zoom over the clip: gentle enough to look like a slow camera move
 # Zoompan crops whole input pixels; working on a 3x larger picture hides the stair-stepping.
@@ -42,7 +48,17 @@ _MP4_ARGS = [
     "-an", "-c:v", "libx264", "-preset", "veryfast", "-crf", "28", "-profile:v", "main",
     "-pix_fmt", "yuv420p", "-x264-params", "threads=1:log-level=error", "-movflags", "+faststart", "-f", "mp4",
 ]  # fmt: skip
-_PNG_ARGS = ["-frames:v", "1", "-f", "image2", "-c:v", "png"]
+_MOV_ARGS = ["-an", "-c:v", "prores_ks", "-profile:v", "0", "-pix_fmt", "yuv422p10le", "-threads", "1", "-f", "mov"]
+STILL_ARGS = {
+    "png": ["-frames:v", "1", "-f", "image2", "-c:v", "png"],
+    "jpg": ["-frames:v", "1", "-f", "image2", "-c:v", "mjpeg", "-q:v", "4"],
+    "webp": ["-frames:v", "1", "-f", "webp", "-c:v", "libwebp"],
+}
+# frame file extension -> ffmpeg's arguments for one frame file (half-float EXR, as Runway's HDR sequences)
+FRAME_ARGS = {
+    "png": ["-c:v", "png"],
+    "exr": ["-c:v", "exr", "-format", "half", "-compression", "zip1", "-pix_fmt", "gbrpf32le"],
+}
 
 
 def output_size(ratio: str, longest_side: int = LONGEST_SIDE) -> tuple[int, int]:
@@ -116,7 +132,9 @@ def _caption_filters(caption: str, width: int) -> list[str]:
     return filters
 
 
-def _filtergraph(width: int, height: int, frames: int, *, crisp: bool, caption: str | None) -> str:
+def _filtergraph(
+    width: int, height: int, frames: int, *, crisp: bool, caption: str | None, fps: int = FPS, pixels: str = "yuv420p"
+) -> str:
     """Cover-crop to the target ratio, then a slow zoom-in while drifting left to right."""
     # Oversampling only pays off for small frames; large ones (upscales) would just be slow.
     factor = max(1, _OVERSAMPLE * LONGEST_SIDE // max(width, height))
@@ -128,37 +146,48 @@ def _filtergraph(width: int, height: int, frames: int, *, crisp: bool, caption: 
         f"crop={big_w}:{big_h}",
         f"zoompan=z='1+{ZOOM}*on/{last}'"
         f":x='(iw-iw/zoom)*(0.25+0.5*on/{last})':y='(ih-ih/zoom)/2'"
-        f":d={frames}:s={width}x{height}:fps={FPS}",
+        f":d={frames}:s={width}x{height}:fps={fps}",
     ]
     if caption:
         steps += _caption_filters(caption, width)
-    steps.append("format=yuv420p")
+    steps.append(f"format={pixels}")
     return ",".join(steps)
 
 
 def _render(
-    image: bytes | None, label: str, width: int, height: int, frames: int, caption: str | None, output_args: list[str]
-) -> bytes:
+    image: bytes | None,
+    label: str,
+    caption: str | None,
+    graph: Callable[..., str],
+    run: Callable[[list[str], bytes | None], tuple[T | None, str]],
+) -> T:
     """The input image (or a video's first frame) if ffmpeg decodes it, else the generated
-    (or placeholder) picture."""
+    (or placeholder) picture. ``graph(crisp=, caption=)`` builds the filtergraph, ``run`` runs ffmpeg."""
     if image:
-        graph = _filtergraph(width, height, frames, crisp=False, caption=None)
-        data, complaint = ffmpeg.run(["-vf", graph], image, output_args)
+        data, complaint = run(["-vf", graph(crisp=False, caption=None)], image)
         if data is not None:
             return data
         # The bytes are the client's; only their size is worth logging.
         log.warning("Input image (%d bytes) could not be decoded; rendering a generated picture", len(image))
         log.debug("ffmpeg said: %s", complaint)
     picture = placeholder_picture() if caption else generated_picture(label)
-    graph = _filtergraph(width, height, frames, crisp=bool(caption), caption=caption)
-    data, complaint = ffmpeg.run(["-vf", graph], picture, output_args)
+    data, complaint = run(["-vf", graph(crisp=bool(caption), caption=caption)], picture)
     if data is None and caption:
         log.debug("caption not drawn (no font for drawtext?): %s", complaint)
-        graph = _filtergraph(width, height, frames, crisp=True, caption=None)
-        data, complaint = ffmpeg.run(["-vf", graph], picture, output_args)
+        data, complaint = run(["-vf", graph(crisp=True, caption=None)], picture)
     if data is None:
         raise VideoUnavailableError(f"ffmpeg failed to encode: {complaint}")
     return data
+
+
+def _one_file(output_args: list[str]) -> Callable[[list[str], bytes | None], tuple[bytes | None, str]]:
+    return lambda inputs, data: ffmpeg.run(inputs, data, output_args)
+
+
+def _frames_count(duration_s: float, fps: int) -> int:
+    if not (math.isfinite(duration_s) and duration_s > 0):
+        raise ValueError(f"duration_s must be a positive number, got {duration_s!r}")
+    return max(1, round(duration_s * fps))
 
 
 def render_mp4(
@@ -169,9 +198,10 @@ def render_mp4(
     duration_s: float,
     caption: str | None = None,
     longest_side: int = LONGEST_SIDE,
+    container: str = "mp4",
 ) -> bytes:
-    """Encode an H.264 MP4 from image bytes (any format ffmpeg decodes: JPEG, PNG, WebP, GIF,
-    or a video, whose first frame is used).
+    """Encode an H.264 MP4 (``container="mov"``: a ProRes .mov) from image bytes (any format
+    ffmpeg decodes: JPEG, PNG, WebP, GIF, or a video, whose first frame is used).
 
     image=None or undecodable bytes -> a generated picture instead (deterministic from `label`);
     with a ``caption`` (the input could not be used) -> the captioned placeholder checkerboard.
@@ -181,18 +211,60 @@ def render_mp4(
     even from the generated picture.
     """
     width, height = output_size(ratio, longest_side)
-    if not (math.isfinite(duration_s) and duration_s > 0):
-        raise ValueError(f"duration_s must be a positive number, got {duration_s!r}")
-    frames = max(1, round(duration_s * FPS))
-    return _render(image, label, width, height, frames, caption, ["-frames:v", str(frames), *_MP4_ARGS])
+    frames = _frames_count(duration_s, FPS)
+    codec = _MOV_ARGS if container == "mov" else _MP4_ARGS
+
+    def graph(*, crisp: bool, caption: str | None) -> str:
+        return _filtergraph(width, height, frames, crisp=crisp, caption=caption)
+
+    return _render(image, label, caption, graph, _one_file(["-frames:v", str(frames), *codec]))
 
 
 def render_png(
-    image: bytes | None, *, label: str, ratio: str, caption: str | None = None, longest_side: int = LONGEST_SIDE
+    image: bytes | None,
+    *,
+    label: str,
+    ratio: str,
+    caption: str | None = None,
+    longest_side: int = LONGEST_SIDE,
+    kind: str = "png",
 ) -> bytes:
-    """One PNG frame in the requested ratio (longer side ``longest_side``), for image-producing endpoints.
+    """One still (``kind``: png, jpg or webp) in the requested ratio (longer side ``longest_side``).
 
     Same picture rules as ``render_mp4``; blocking, callers run it in a thread.
     """
     width, height = output_size(ratio, longest_side)
-    return _render(image, label, width, height, 1, caption, _PNG_ARGS)
+    if kind not in STILL_ARGS:
+        raise ValueError(f"kind must be one of {', '.join(STILL_ARGS)}, got {kind!r}")
+
+    def graph(*, crisp: bool, caption: str | None) -> str:
+        return _filtergraph(width, height, 1, crisp=crisp, caption=caption)
+
+    return _render(image, label, caption, graph, _one_file(STILL_ARGS[kind]))
+
+
+def render_frames(
+    image: bytes | None,
+    *,
+    label: str,
+    ratio: str,
+    duration_s: float,
+    frame: str = "png",
+    caption: str | None = None,
+    longest_side: int = LONGEST_SIDE,
+) -> list[tuple[str, bytes]]:
+    """An image sequence, ``SEQUENCE_FPS`` frames per second, named ``frame.0001.<frame>``.
+
+    ``frame`` is ``png`` or ``exr`` (half-float OpenEXR); same picture rules as ``render_mp4``.
+    """
+    width, height = output_size(ratio, longest_side)
+    frames = _frames_count(duration_s, SEQUENCE_FPS)
+    pixels = "gbrpf32le" if frame == "exr" else "rgb24"
+
+    def graph(*, crisp: bool, caption: str | None) -> str:
+        return _filtergraph(width, height, frames, crisp=crisp, caption=caption, fps=SEQUENCE_FPS, pixels=pixels)
+
+    def run(inputs: list[str], data: bytes | None) -> tuple[list[tuple[str, bytes]] | None, str]:
+        return ffmpeg.run_frames(inputs, data, ["-frames:v", str(frames), *FRAME_ARGS[frame]], f"frame.%04d.{frame}")
+
+    return _render(image, label, caption, graph, run)

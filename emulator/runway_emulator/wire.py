@@ -14,7 +14,7 @@ from xml.sax.saxutils import escape
 
 from aiohttp import web
 
-from airflow_provider_runway.models import COMETAPI
+from runway_emulator.protocol import COMETAPI
 
 COMET_ERROR_TYPE = "comet_api_error"
 JSON = "application/json"

@@ -6,14 +6,13 @@ from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 import pytest
-
 from runway_emulator.account import runway_models
+
+from tests.emulator.flows import create
 from tests.emulator.support import IMAGE, headers
-from tests.emulator.test_endpoints import create
 
 if TYPE_CHECKING:
     import requests
-
     from runway_emulator import EmulatorHandle
 
 pytestmark = pytest.mark.integration
@@ -127,3 +126,20 @@ def test_organization_lists_every_runway_model() -> None:
     for name in ("gen4_turbo", "gen4_image", "aleph2", "magnific_video_upscaler_creative", "eleven_voice_isolation"):
         assert name in models
     assert "gen3a_turbo" not in models and "upscale_v1" not in models  # CometAPI only
+
+
+def test_router_and_recipe_tasks_are_reported_under_a_model(
+    runway_emulator: EmulatorHandle, http: requests.Session
+) -> None:
+    routed = create(http, runway_emulator, "generate/video", "runway", {"configId": "r", "input": {"duration": 2}})
+    recipe = {"productImages": [{"uri": IMAGE}], "version": "2026-07", "duration": 4}
+    made = create(http, runway_emulator, "recipes/product_ad", "runway", recipe)
+    for task_id in (routed, made):
+        runway_emulator.complete(task_id)
+    tasks = runway_emulator.stats()["tasks"]
+    assert (tasks[routed]["model"], tasks[made]["model"]) == ("gen4.5", "recipes/product_ad")
+    today = day_of(tasks[routed]["created_at"])
+    window = {"startDate": today.isoformat(), "beforeDate": (today + timedelta(days=1)).isoformat()}
+    [day] = usage(http, runway_emulator, window).json()["results"]
+    # The router's choice at its own price (12/s x 2 s); the recipe at the video fallback (5/s x 4 s).
+    assert day["usedCredits"] == [{"model": "gen4.5", "amount": 24}, {"model": "recipes/product_ad", "amount": 20}]

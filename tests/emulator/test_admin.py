@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import pytest
-
 from runway_emulator import EmulatorAdminError, EmulatorHandle
-from airflow_provider_runway.tasks import parse_task
+
+from airflow_provider_runway.runway.remote_task import parse_task
 from tests.emulator.support import COMET, RUNWAY, comet_body, headers, runway_body
 
 if TYPE_CHECKING:

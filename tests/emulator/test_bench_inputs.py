@@ -8,6 +8,7 @@ import urllib.request
 from types import ModuleType
 
 from runway_emulator import run_emulator
+
 from tests.paths import ROOT
 
 _NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))

@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from tests.emulator.flows import create, finish, poll
 from tests.emulator.support import first_frame_mean_rgb, frame_size, headers, is_red, media_info
-from tests.emulator.test_endpoints import create, finish, poll
 
 if TYPE_CHECKING:
     import requests
-
     from runway_emulator import EmulatorHandle
+
     from tests.emulator.support import MediaInputs
 
 pytestmark = pytest.mark.integration

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import time
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
-
 from runway_emulator import EmulatorAdminError, EmulatorHandle
 from runway_emulator.pytest_plugin import TEST_API_KEY
-from tests.emulator.support import COMET, IMAGE, RUNWAY, comet_body, headers, runway_body, wait_for
+
+from tests.emulator.support import COMET, IMAGE, RUNWAY, comet_body, headers, runway_body
 
 if TYPE_CHECKING:
     import requests
@@ -23,7 +22,7 @@ pytestmark = pytest.mark.integration
 def create(http: requests.Session, emu: EmulatorHandle, prefix: str, body: dict[str, Any]) -> str:
     resp = http.post(emu.url(f"{prefix}/image_to_video"), json=body, headers=headers())
     assert resp.status_code == 200, resp.text
-    assert list(resp.json()) == ["id"]
+    assert set(resp.json()) == {"id", "estimatedCost"}
     return str(resp.json()["id"])
 
 
@@ -34,20 +33,15 @@ def poll(http: requests.Session, emu: EmulatorHandle, prefix: str, task_id: str)
 def test_cometapi_flow_with_not_visible_window_and_wrapped_envelope(
     runway_emulator: EmulatorHandle, http: requests.Session
 ) -> None:
-    runway_emulator.configure(not_visible_seconds=0.4, pending_seconds=0.1, generation_seconds=0.5)
+    runway_emulator.configure(not_visible_seconds=30, pending_seconds=1, generation_seconds=10)
     task_id = create(http, runway_emulator, COMET, comet_body())
     early = poll(http, runway_emulator, COMET, task_id)
     assert early.status_code == 400
     assert early.json() == {"code": "task_not_exist", "message": "task_not_exist"}
-
-    def finished() -> dict[str, Any] | None:
-        resp = poll(http, runway_emulator, COMET, task_id)
-        if resp.status_code != 200:
-            return None
-        body: dict[str, Any] = resp.json()
-        return body if body["data"]["status"] == "SUCCESS" else None
-
-    envelope = wait_for(finished)
+    runway_emulator.advance(30)  # visible now, and long finished (1 s pending + 10 s running)
+    resp = poll(http, runway_emulator, COMET, task_id)
+    assert resp.status_code == 200
+    envelope: dict[str, Any] = resp.json()
     assert (envelope["code"], envelope["message"]) == ("success", "")
     data = envelope["data"]
     assert set(data) >= {"task_id", "action", "status", "fail_reason", "submit_time", "start_time", "finish_time"}
@@ -78,16 +72,17 @@ def test_cometapi_bare_shape_and_feed(runway_emulator: EmulatorHandle, http: req
 
 
 def test_runway_flow_progress_and_organization(runway_emulator: EmulatorHandle, hx: httpx.Client) -> None:
-    runway_emulator.configure(pending_seconds=0, generation_seconds=1.0)
+    runway_emulator.configure(pending_seconds=0, generation_seconds=10)
     resp = hx.post(runway_emulator.url("/v1/image_to_video"), json=runway_body(duration=5), headers=headers())
     task_id = resp.json()["id"]
-    time.sleep(0.3)
+    runway_emulator.advance(3)
     running = hx.get(runway_emulator.url(f"/v1/tasks/{task_id}"), headers=headers()).json()
     assert running["status"] == "RUNNING"
-    assert 0.0 < running["progress"] < 1.0
+    assert 0.3 <= running["progress"] < 1.0
+    assert running["estimatedCost"] == {"credits": 25.0}  # gen4_turbo: 5 s at 5 credits/s
     assert running["createdAt"].endswith("Z")
     org = hx.get(runway_emulator.url("/v1/organization"), headers=headers()).json()
-    assert org["creditBalance"] == 10_000 - 25
+    assert org["creditBalance"] == 10_000 - 25  # held while it runs
     assert org["tier"]["models"]["gen4_turbo"]["maxConcurrentGenerations"] == 2
     assert org["usage"]["models"]["gen4_turbo"]["dailyGenerations"] == 1
 
@@ -107,20 +102,22 @@ def test_async_httpx_client(runway_emulator: EmulatorHandle) -> None:
 
 
 def test_concurrency_limit_shows_throttled(runway_emulator: EmulatorHandle, http: requests.Session) -> None:
-    runway_emulator.configure(max_concurrency=1, pending_seconds=0, generation_seconds=5)
+    runway_emulator.configure(max_concurrency=1, pending_seconds=1, generation_seconds=50)
     first = create(http, runway_emulator, RUNWAY, runway_body())
     second = create(http, runway_emulator, RUNWAY, runway_body())
-    time.sleep(0.05)
+    runway_emulator.advance(5)
     assert poll(http, runway_emulator, RUNWAY, first).json()["status"] == "RUNNING"
     assert poll(http, runway_emulator, RUNWAY, second).json()["status"] == "THROTTLED"
 
 
 def test_safety_word_fails_the_task(runway_emulator: EmulatorHandle, http: requests.Session) -> None:
-    runway_emulator.configure(pending_seconds=0.05, safety_words=["forbidden", "nope"])
+    runway_emulator.configure(pending_seconds=1, safety_words=["forbidden", "nope"])
     task_id = create(http, runway_emulator, RUNWAY, runway_body(promptText="a nope scene"))
-    failed = wait_for(lambda: (t := poll(http, runway_emulator, RUNWAY, task_id).json())["status"] == "FAILED" and t)
-    assert failed["failureCode"] == "SAFETY.INPUT.TEXT"
-    assert failed["failure"]
+    assert poll(http, runway_emulator, RUNWAY, task_id).json()["status"] == "PENDING"
+    runway_emulator.advance(1)  # the prompt is read as PENDING ends
+    failed = poll(http, runway_emulator, RUNWAY, task_id).json()
+    assert failed["status"] == "FAILED" and failed["failureCode"] == "SAFETY.INPUT.TEXT"
+    assert failed["failure"] and failed["cost"] == {"credits": 0}
 
 
 def test_delete_cancels_then_404_on_runway(runway_emulator: EmulatorHandle, http: requests.Session) -> None:
@@ -272,8 +269,17 @@ def test_non_object_body_is_400(runway_emulator: EmulatorHandle, http: requests.
     assert "JSON" in resp.json()["error"]
 
 
-def test_unknown_model_passes_through(runway_emulator: EmulatorHandle, http: requests.Session) -> None:
-    create(http, runway_emulator, RUNWAY, {"promptImage": IMAGE, "model": "gen9_future", "ratio": "7:3"})
+@pytest.mark.parametrize("prefix", [RUNWAY, COMET])
+def test_an_unknown_model_is_400_naming_model(
+    runway_emulator: EmulatorHandle, http: requests.Session, prefix: str
+) -> None:
+    body = {"promptImage": IMAGE, "model": "gen9_future", "ratio": "7:3"}
+    resp = http.post(runway_emulator.url(f"{prefix}/image_to_video"), json=body, headers=headers())
+    assert resp.status_code == 400
+    error = resp.json()["error"]
+    message = error if prefix == RUNWAY else error["message"]
+    assert message.startswith("model must be one of") and "'gen9_future'" in message
+    assert runway_emulator.stats()["creates"]["count"] == 0
 
 
 def test_data_uri_prompt_image_is_accepted(runway_emulator: EmulatorHandle, http: requests.Session) -> None:

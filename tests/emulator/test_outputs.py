@@ -5,12 +5,11 @@ from __future__ import annotations
 import base64
 import importlib.util
 import logging
-import time
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from airflow_provider_runway.tasks import parse_task
+from airflow_provider_runway.runway.remote_task import parse_task
 from tests.emulator.support import (
     COMET,
     RUNWAY,
@@ -21,12 +20,10 @@ from tests.emulator.support import (
     make_png,
     media_info,
     runway_body,
-    wait_for,
 )
 
 if TYPE_CHECKING:
     import requests
-
     from runway_emulator import EmulatorHandle
 
 pytestmark = pytest.mark.integration
@@ -37,22 +34,19 @@ needs_ffmpeg = pytest.mark.skipif(
 
 
 def succeeded_output(http: requests.Session, emu: EmulatorHandle, **body: object) -> tuple[str, str]:
-    emu.configure(pending_seconds=0, generation_seconds=0.1)
     resp = http.post(emu.url(f"{RUNWAY}/image_to_video"), json=runway_body(**body), headers=headers())
     task_id = str(resp.json()["id"])
-
-    def output() -> str | None:
-        task = http.get(emu.url(f"{RUNWAY}/tasks/{task_id}"), headers=headers()).json()
-        return str(task["output"][0]) if task["status"] == "SUCCEEDED" else None
-
-    return task_id, wait_for(output)
+    emu.complete(task_id)
+    task = http.get(emu.url(f"{RUNWAY}/tasks/{task_id}"), headers=headers()).json()
+    assert task["status"] == "SUCCEEDED", task
+    return task_id, str(task["output"][0])
 
 
 def test_expired_output_url_is_403(runway_emulator: EmulatorHandle, http: requests.Session) -> None:
-    runway_emulator.configure(output_ttl_seconds=0.5)
+    runway_emulator.configure(output_ttl_seconds=60)
     _task_id, url = succeeded_output(http, runway_emulator)
-    exp = int(url.split("exp=")[1].split("&")[0])
-    time.sleep(max(exp - time.time(), 0) + 0.1)
+    assert http.head(url).status_code in (200, 503)  # 503 only without the video extra
+    runway_emulator.advance(62)  # past exp on the emulator's clock
     resp = http.get(url)
     assert resp.status_code == 403
     assert b"Request has expired" in resp.content
@@ -72,16 +66,28 @@ def test_output_of_deleted_task_is_gone(runway_emulator: EmulatorHandle, http: r
 
 
 @needs_ffmpeg
-def test_output_is_an_mp4(runway_emulator: EmulatorHandle, http: requests.Session) -> None:
-    _task_id, url = succeeded_output(http, runway_emulator)
+def test_output_is_an_mp4(
+    runway_emulator: EmulatorHandle, http: requests.Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from runway_emulator import rendering
+
+    renders: list[str] = []
+    render = rendering.render
+
+    def counted(task: Any, index: int = 0) -> bytes:
+        renders.append(task.id)
+        return render(task, index)
+
+    # The server runs in this process (thread mode) and looks render up at call time.
+    monkeypatch.setattr(rendering, "render", counted)
+    task_id, url = succeeded_output(http, runway_emulator)
     resp = http.get(url)  # no Authorization: signed URLs need no key
     assert resp.status_code == 200
     assert resp.headers["Content-Type"] == "video/mp4"
     assert resp.content[4:8] == b"ftyp"
-    started = time.monotonic()
     again = http.get(url)
     assert again.content == resp.content
-    assert time.monotonic() - started < 0.5  # cached: rendered once per task
+    assert renders == [task_id]  # cached: rendered once per task
     head = http.head(url)
     assert head.status_code == 200 and int(head.headers["Content-Length"]) == len(resp.content)
 

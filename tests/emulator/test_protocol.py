@@ -34,7 +34,8 @@ def read_all(sock: socket.socket) -> bytes:
 
 def read_responses(sock: socket.socket, count: int) -> list[tuple[str, bytes]]:
     """Read ``count`` Content-Length framed responses: [(status line, body)]."""
-    buf, out = b"", []
+    buf = b""
+    out: list[tuple[str, bytes]] = []
     while len(out) < count:
         while b"\r\n\r\n" not in buf:
             buf += sock.recv(65536)

@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-
 from runway_emulator.config import ConfigError, EmulatorConfig
+from runway_emulator.protocol import CANCELLED, FAILED, PENDING, RUNNING, SUCCEEDED, THROTTLED
 from runway_emulator.shapes import bare_task, wrapped_task
 from runway_emulator.state import SAFETY_CODE, EmulatorState, Task, TaskStateError
 from runway_emulator.stats import emulator_stats
-from airflow_provider_runway.tasks import CANCELLED, FAILED, PENDING, RUNNING, SUCCEEDED, THROTTLED
 
 BODY = {"promptImage": "https://example.com/a.jpg", "model": "gen4_turbo", "ratio": "1280:720"}
+ESTIMATE = 24.5  # what the API estimated at create; charged as 25 whole credits
 
 
 class FakeClock:
@@ -43,7 +43,7 @@ def url(task: Task, index: int = 0) -> str:
 
 def test_single_task_goes_pending_running_succeeded() -> None:
     state, clock = make_state()
-    task = state.create("runway", dict(BODY))
+    task = state.create("runway", dict(BODY), estimate=ESTIMATE)
     assert status(state, task) == PENDING
     clock.tick(1.0)
     assert state.status_now(task) == (RUNNING, 0.0)
@@ -58,7 +58,7 @@ def test_single_task_goes_pending_running_succeeded() -> None:
 
 def test_concurrency_throttles_in_fifo_order() -> None:
     state, clock = make_state(max_concurrency=2)
-    a, b, c, d = (state.create("runway", dict(BODY)) for _ in range(4))
+    a, b, c, d = (state.create("runway", dict(BODY), estimate=ESTIMATE) for _ in range(4))
     clock.tick(1.0)
     assert [status(state, t) for t in (a, b, c, d)] == [RUNNING, RUNNING, THROTTLED, THROTTLED]
     clock.tick(10.0)  # a and b finish at t=11, c and d take their slots
@@ -71,7 +71,7 @@ def test_concurrency_throttles_in_fifo_order() -> None:
 def test_schedule_is_replayed_when_nobody_polled_in_between() -> None:
     # Nobody looks for 100 s: the lazily computed schedule must still start tasks one after another.
     state, clock = make_state()
-    tasks = [state.create("runway", dict(BODY)) for _ in range(3)]
+    tasks = [state.create("runway", dict(BODY), estimate=ESTIMATE) for _ in range(3)]
     clock.tick(100.0)
     state.catch_up(clock())
     starts = [t.started_at for t in tasks]
@@ -81,7 +81,7 @@ def test_schedule_is_replayed_when_nobody_polled_in_between() -> None:
 
 def test_throttle_extra_keeps_a_free_slot_unused() -> None:
     state, clock = make_state(max_concurrency=5)
-    task = state.create("runway", dict(BODY), throttle_extra=30.0)
+    task = state.create("runway", dict(BODY), estimate=ESTIMATE, throttle_extra=30.0)
     clock.tick(1.5)
     assert status(state, task) == THROTTLED
     clock.tick(29.5)
@@ -90,8 +90,8 @@ def test_throttle_extra_keeps_a_free_slot_unused() -> None:
 
 def test_safety_word_fails_after_pending_without_using_a_slot() -> None:
     state, clock = make_state(safety_words=("forbidden",))
-    bad = state.create("runway", dict(BODY, promptText="something FORBIDDEN here"))
-    good = state.create("runway", dict(BODY))
+    bad = state.create("runway", dict(BODY, promptText="something FORBIDDEN here"), estimate=ESTIMATE)
+    good = state.create("runway", dict(BODY), estimate=ESTIMATE)
     assert status(state, bad) == PENDING
     clock.tick(1.0)
     assert status(state, bad) == FAILED
@@ -102,8 +102,8 @@ def test_safety_word_fails_after_pending_without_using_a_slot() -> None:
 
 def test_cancel_running_task_frees_its_slot() -> None:
     state, clock = make_state()
-    first = state.create("runway", dict(BODY))
-    second = state.create("runway", dict(BODY))
+    first = state.create("runway", dict(BODY), estimate=ESTIMATE)
+    second = state.create("runway", dict(BODY), estimate=ESTIMATE)
     clock.tick(3.0)
     assert [status(state, first), status(state, second)] == [RUNNING, THROTTLED]
     assert state.cancel(first, "api") == RUNNING
@@ -111,12 +111,14 @@ def test_cancel_running_task_frees_its_slot() -> None:
     clock.tick(0.001)
     assert status(state, second) == RUNNING
     assert state.cancels[0]["source"] == "api"
+    # The server saw it RUNNING: no refund (runwayml 5.24.0, TasksResource.delete).
+    assert bare_task(state, first, clock(), url)["cost"] == {"credits": 25}
 
 
 def test_cancel_while_throttled_never_runs_and_is_refunded() -> None:
     state, clock = make_state()
-    first = state.create("runway", dict(BODY))
-    queued = state.create("runway", dict(BODY))
+    first = state.create("runway", dict(BODY), estimate=ESTIMATE)
+    queued = state.create("runway", dict(BODY), estimate=ESTIMATE)
     clock.tick(2.0)
     state.cancel(queued, "admin")
     clock.tick(30.0)
@@ -128,7 +130,7 @@ def test_cancel_while_throttled_never_runs_and_is_refunded() -> None:
 
 def test_cancel_of_finished_task_changes_nothing() -> None:
     state, clock = make_state()
-    task = state.create("runway", dict(BODY))
+    task = state.create("runway", dict(BODY), estimate=ESTIMATE)
     clock.tick(20.0)
     assert state.cancel(task, "api") == SUCCEEDED
     assert status(state, task) == SUCCEEDED
@@ -136,7 +138,7 @@ def test_cancel_of_finished_task_changes_nothing() -> None:
 
 def test_scheduled_external_cancel() -> None:
     state, clock = make_state()
-    task = state.create("runway", dict(BODY), cancel_after=4.0)
+    task = state.create("runway", dict(BODY), estimate=ESTIMATE, cancel_after=4.0)
     clock.tick(3.9)
     assert status(state, task) == RUNNING
     clock.tick(0.2)
@@ -144,11 +146,12 @@ def test_scheduled_external_cancel() -> None:
     stats = emulator_stats(state)
     assert stats["cancels"]["items"][0]["source"] == "fault"
     assert stats["tasks"][task.id]["cancel_source"] == "fault"
+    assert stats["tasks"][task.id]["credits"] == 25  # it was RUNNING when cancelled
 
 
 def test_delete_hides_the_task_from_its_flavor_only_view() -> None:
     state, _clock = make_state()
-    task = state.create("cometapi", dict(BODY))
+    task = state.create("cometapi", dict(BODY), estimate=ESTIMATE)
     assert state.lookup(task.id, "cometapi") is task
     assert state.lookup(task.id, "runway") is None  # the other API has never heard of it
     state.delete(task)
@@ -158,7 +161,7 @@ def test_delete_hides_the_task_from_its_flavor_only_view() -> None:
 
 def test_wrapped_envelope_maps_statuses() -> None:
     state, clock = make_state(pending_seconds=2.0)
-    task = state.create("cometapi", dict(BODY))
+    task = state.create("cometapi", dict(BODY), estimate=ESTIMATE)
 
     def outer() -> dict[str, Any]:
         now = clock()
@@ -176,12 +179,12 @@ def test_wrapped_envelope_maps_statuses() -> None:
     data = outer()
     assert (data["status"], data["progress"], data["result_url"]) == ("SUCCESS", "100%", url(task))
     assert data["finish_time"] == int(task.created_at + 12.0)
-    assert "cost" not in data["data"]  # CometAPI's inner object carries no cost
+    assert data["data"]["cost"] == {"credits": 25}  # the inner task is Runway's, money included
 
 
 def test_stats_reports_polls_and_intervals() -> None:
     state, clock = make_state()
-    task = state.create("runway", dict(BODY))
+    task = state.create("runway", dict(BODY), estimate=ESTIMATE)
     for _ in range(3):
         state.record_poll(task, clock())
         clock.tick(2.5)
@@ -205,7 +208,10 @@ def test_config_is_validated() -> None:
 
 def test_delete_cancels_a_running_task_and_deletes_a_finished_one() -> None:
     state, clock = make_state(max_concurrency=2)
-    running, finished = state.create("runway", dict(BODY)), state.create("runway", dict(BODY))
+    running, finished = (
+        state.create("runway", dict(BODY), estimate=ESTIMATE),
+        state.create("runway", dict(BODY), estimate=ESTIMATE),
+    )
     clock.tick(1.0)
     finished.done_at = clock()  # finished a moment ago
     clock.tick(0.5)
@@ -222,7 +228,10 @@ def test_delete_cancels_a_running_task_and_deletes_a_finished_one() -> None:
 @pytest.mark.parametrize("when", [0.5, 2.0])  # PENDING, then RUNNING
 def test_complete_finishes_now_and_frees_the_slot(when: float) -> None:
     state, clock = make_state()
-    task, queued = state.create("runway", dict(BODY)), state.create("runway", dict(BODY))
+    task, queued = (
+        state.create("runway", dict(BODY), estimate=ESTIMATE),
+        state.create("runway", dict(BODY), estimate=ESTIMATE),
+    )
     clock.tick(when)
     before = status(state, task)
     assert state.complete(task) == before
@@ -236,7 +245,7 @@ def test_complete_finishes_now_and_frees_the_slot(when: float) -> None:
 
 def test_complete_a_throttled_task_never_uses_a_slot() -> None:
     state, clock = make_state()
-    first, throttled, third = (state.create("runway", dict(BODY)) for _ in range(3))
+    first, throttled, third = (state.create("runway", dict(BODY), estimate=ESTIMATE) for _ in range(3))
     clock.tick(2.0)
     assert status(state, throttled) == THROTTLED
     state.complete(throttled)
@@ -247,13 +256,14 @@ def test_complete_a_throttled_task_never_uses_a_slot() -> None:
 
 def test_fail_with_a_code_and_message() -> None:
     state, clock = make_state()
-    task = state.create("runway", dict(BODY))
+    task = state.create("runway", dict(BODY), estimate=ESTIMATE)
     clock.tick(3.0)
     assert state.fail(task, "INTERNAL.BAD_OUTPUT.CODE01", "bad output") == RUNNING
     assert status(state, task) == FAILED
     bare = bare_task(state, task, clock(), url)
     assert (bare["failureCode"], bare["failure"]) == ("INTERNAL.BAD_OUTPUT.CODE01", "bad output")
-    assert bare["cost"] == {"credits": task.credits}
+    assert bare["cost"] == {"credits": 0}  # a failed task is refunded
+    assert state.credits_spent(clock()) == 0
     assert emulator_stats(state)["tasks"][task.id]["failure_code"] == "INTERNAL.BAD_OUTPUT.CODE01"
     with pytest.raises(TaskStateError):
         state.fail(task, "INTERNAL", "again")
@@ -261,14 +271,14 @@ def test_fail_with_a_code_and_message() -> None:
 
 def test_fail_overrides_a_pending_safety_failure() -> None:
     state, _clock = make_state(safety_words=("forbidden",))
-    task = state.create("runway", dict(BODY, promptText="forbidden"))
+    task = state.create("runway", dict(BODY, promptText="forbidden"), estimate=ESTIMATE)
     state.fail(task, "ASSET.INVALID", "unusable image")
     assert bare_task(state, task, state.clock(), url)["failureCode"] == "ASSET.INVALID"
 
 
 def test_advancing_the_clock_moves_every_task_and_reset_restores_wall_time() -> None:
     state, clock = make_state(max_concurrency=2)
-    tasks = [state.create("runway", dict(BODY)) for _ in range(2)]
+    tasks = [state.create("runway", dict(BODY), estimate=ESTIMATE) for _ in range(2)]
     state.clock.advance(11.0)
     assert [status(state, t) for t in tasks] == [SUCCEEDED, SUCCEEDED]
     assert state.clock() == clock() + 11.0
@@ -284,13 +294,28 @@ def test_advancing_the_clock_moves_every_task_and_reset_restores_wall_time() -> 
 )
 def test_comet_failure_detail(detail: str, inner: bool, code: str | None) -> None:
     state, clock = make_state(comet_failure_detail=detail, safety_words=("forbidden",))
-    task = state.create("cometapi", dict(BODY, promptText="forbidden"))
+    task = state.create("cometapi", dict(BODY, promptText="forbidden"), estimate=ESTIMATE)
     clock.tick(1.0)
     bare = bare_task(state, task, clock(), url)
     data = wrapped_task(state, bare, task, clock())["data"]
     assert data["status"] == "FAILURE" and data["fail_reason"] == bare["failure"]
     assert ("data" in data) is inner
     assert bare.get("failureCode") == code
-    runway = state.create("runway", dict(BODY, promptText="forbidden"))
+    runway = state.create("runway", dict(BODY, promptText="forbidden"), estimate=ESTIMATE)
     clock.tick(1.0)
     assert bare_task(state, runway, clock(), url)["failureCode"] == SAFETY_CODE  # Runway always sends it
+
+
+def test_money_follows_the_status() -> None:
+    state, clock = make_state()
+    task = state.create("runway", dict(BODY), estimate=ESTIMATE)
+
+    def money() -> dict[str, Any]:
+        bare = bare_task(state, task, clock(), url)
+        return {key: bare[key] for key in ("estimatedCost", "cost") if key in bare}
+
+    assert money() == {"estimatedCost": {"credits": 24.5}}  # PENDING: the estimate, a float
+    clock.tick(1.0)
+    assert status(state, task) == RUNNING and money() == {"estimatedCost": {"credits": 24.5}}
+    clock.tick(10.0)
+    assert status(state, task) == SUCCEEDED and money() == {"cost": {"credits": 25}}  # whole credits

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from tests.emulator.flows import create, finish, poll
 from tests.emulator.support import (
     RED,
     first_frame_mean_rgb,
@@ -16,12 +17,11 @@ from tests.emulator.support import (
     make_png,
     media_info,
 )
-from tests.emulator.test_endpoints import create, finish, poll
 
 if TYPE_CHECKING:
     import requests
-
     from runway_emulator import EmulatorHandle
+
     from tests.emulator.support import MediaInputs
 
 pytestmark = pytest.mark.integration

@@ -13,7 +13,6 @@ import sys
 from typing import TYPE_CHECKING
 
 import pytest
-
 from runway_emulator.video import (
     VideoUnavailableError,
     generated_picture,
@@ -22,6 +21,7 @@ from runway_emulator.video import (
     render_mp4,
     render_png,
 )
+
 from tests.emulator.support import duration_of, first_frame_mean_rgb, frame_size, make_png, media_info
 
 if TYPE_CHECKING:

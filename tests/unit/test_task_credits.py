@@ -19,6 +19,8 @@ from airflow_provider_runway.runway.remote_task import RunwayTask, parse_created
         ({"id": "t1", "estimatedCost": {"credits": "lots"}}, ("t1", None)),
         ({"id": "t1", "estimatedCost": {"credits": True}}, ("t1", None)),
         ({"code": "success", "data": {"task_id": "t2", "estimatedCost": {"credits": 10}}}, ("t2", 10.0)),
+        # the Model Router (generate/*): the estimate is the routing's
+        ({"id": "t3", "routing": {"model": "gen4.5", "estimatedCost": {"credits": 60}}}, ("t3", 60.0)),
     ],
 )
 def test_a_create_answer_gives_the_id_and_the_apis_estimate(payload: Any, expected: tuple[str, Any]) -> None:
