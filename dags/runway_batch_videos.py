@@ -23,6 +23,7 @@ plan (list the pictures, in chunks) >> videos (one batch task per chunk) >> summ
 * ``summary`` writes ``runway-batch-summary.json`` and ``.md`` beside the videos: counts by
   outcome and failure code, seconds of video made, where each video is, and the credits each
   picture was charged (the API's own ``cost``; an estimate where the API gives none, labelled).
+  It fails, after writing, when any picture failed, so the run shows it.
 * Stored videos emit an event on the asset ``runway_batch_videos`` (one per chunk, listing its
   videos) and, through the alias ``runway_batch_video_files``, one asset per video.
 """
@@ -107,10 +108,15 @@ with DAG(
         input_conn_id="{{ params.image_conn_id }}",
         output_conn_id="{{ params.output_conn_id }}",
         max_in_flight="{{ params.concurrency }}",
-        deferrable=True,  # one trigger per chunk waits for all of its Runway tasks
+        # One trigger per chunk waits for all of its Runway tasks; "false" waits in the worker instead
+        # (one worker slot per running chunk, a slot refilled as soon as a task ends).
+        deferrable=os.environ.get("RUNWAY_BATCH_DEFERRABLE", "true").lower() != "false",
         poll_interval=float(os.environ.get("RUNWAY_POLL_INTERVAL", "5")),
         timeout=60 * 60,
         max_active_tis_per_dagrun=int(os.environ.get("RUNWAY_PARALLEL_CHUNKS", "2")),
+        # A retry never pays twice (each chunk's ledger): it reconnects to what is running or made.
+        retries=int(os.environ.get("RUNWAY_BATCH_RETRIES", "2")),
+        retry_delay=10,
         outlets=[RUNWAY_VIDEOS, RUNWAY_VIDEO_FILES],
         map_index_template="{{ task.items[0]['prompt_image'].rsplit('/', 1)[-1][:50] }} +{{ task.items | length - 1 }}",
     ).expand_kwargs(chunks)
@@ -132,6 +138,9 @@ with DAG(
         json_at, md_at = write_summary(result, str(p["output_path"]), p.get("output_conn_id") or None)
         print(summary_markdown(result))
         print(f"Summary written to {json_at} and {md_at}")
+        failed = result["outcomes"]["failed"]
+        if failed:  # the run shows it: a summary that succeeds would hide failed pictures
+            raise RuntimeError(f"{failed} picture(s) failed ({result['failure_codes']}); see {md_at}")
         return result
 
     videos >> summary()

@@ -32,6 +32,7 @@ from airflow_provider_runway.execution.outcomes import (
 from airflow_provider_runway.execution.prepare import prepare_request
 from airflow_provider_runway.execution.store import store_output
 from airflow_provider_runway.execution.submitted_tasks import REUSE, SUBMIT, decide_earlier_task
+from airflow_provider_runway.execution.wait_metrics import count_wait_end
 from airflow_provider_runway.execution.wait_tracker import ERROR, SUCCESS, TIMEOUT
 from airflow_provider_runway.media.sidecars import FAILED
 from airflow_provider_runway.runway.bodies import compose_body
@@ -154,6 +155,7 @@ class BatchRun:
             if entry is None:  # already settled by an earlier resume
                 continue
             item, context, collected = self._item(entry)
+            count_wait_end(event, endpoint=item.endpoint)
             try:
                 if event.get("status") == SUCCESS:
                     store_output(item, context, event.get("task") or {}, request=entry.request)
@@ -275,6 +277,10 @@ class BatchRun:
         for entry in self.ledger.entries:
             found[entry.status] = found.get(entry.status, 0) + 1
         return found
+
+    def failed(self) -> list[dict[str, Any]]:
+        """The outcome of every picture that failed."""
+        return [dict(e.record or {}) for e in self.ledger.with_status(FAILED)]
 
     def not_started(self) -> int:
         return len(self.ledger.with_status(NOT_STARTED))

@@ -15,7 +15,7 @@ from typing import Any
 from airflow_provider_runway.execution.wait_tracker import SUCCESS
 from airflow_provider_runway.media.locations import as_url
 from airflow_provider_runway.media.sidecars import CREATED, FAILED, IMAGE_TO_VIDEO, SKIPPED, VIDEO, outcome
-from airflow_provider_runway.metrics import count_failure
+from airflow_provider_runway.observability.metrics import count_failure
 from airflow_provider_runway.runway.catalog import load_catalog
 from airflow_provider_runway.runway.credits import final_credits
 
@@ -23,6 +23,7 @@ XCOM_REQUEST_KEY = "runway_request"
 XCOM_VIDEO_KEY = "runway_video"
 ITEM_OUTCOMES = "runway_item_outcomes"  # a batch picture's context: where its outcome goes instead of XCom
 XCOM_OUTPUT_KEY = "runway_output"
+XCOM_OUTPUTS_KEY = "runway_outputs"  # a batch task's outcomes, one per picture
 STORE_FAILED = "STORE_FAILED"
 INVALID_INPUT = "INVALID_INPUT"
 

@@ -10,10 +10,11 @@ trigger and the HTTP stack load only when a task runs.
 from __future__ import annotations
 
 import time
-from collections.abc import Collection
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_runway.execution.extra_links import RunwayVideoLinkMixin
+from airflow_provider_runway.execution.wait_metrics import count_wait_end
 from airflow_provider_runway.execution.wait_tracker import (
     ERROR,
     POLL_RETRY_POLICY,
@@ -27,7 +28,7 @@ from airflow_provider_runway.runway.errors import RunwayError
 from airflow_provider_runway.runway.remote_task import read_credits
 
 if TYPE_CHECKING:
-    from airflow.sdk import BaseOperatorLink, Context
+    from airflow.sdk import Context
 
     from airflow_provider_runway.hooks.runway import RunwayHook
     from airflow_provider_runway.runway.retry_policy import RetryPolicy
@@ -53,8 +54,9 @@ def task_id_to_wait_on(value: Any) -> str:
     return text
 
 
-class RunwayWaitMixin:
-    """The waiting half shared by the sensor and the operator's ``wait_for_completion``."""
+class RunwayWaitMixin(RunwayVideoLinkMixin):
+    """The waiting half shared by the sensor and the operator's ``wait_for_completion`` (and their "Runway video"
+    button)."""
 
     runway_conn_id: str
     poll_interval: float
@@ -67,17 +69,6 @@ class RunwayWaitMixin:
     _tracker: WaitTracker | None = None
     _poll_hook: RunwayHook | None = None
     _waiting_on: str | None = None
-
-    if TYPE_CHECKING:
-        operator_extra_links: Collection[BaseOperatorLink]
-    else:
-
-        @property
-        def operator_extra_links(self):
-            """The "Runway video" button; a property, so that parsing a DAG does not import the link machinery."""
-            from airflow_provider_runway.links import RunwayVideoLink
-
-            return (RunwayVideoLink(),)
 
     def _runway_hook(self, retry_policy: RetryPolicy | None = None) -> RunwayHook:
         from airflow_provider_runway.hooks.runway import RunwayHook
@@ -162,6 +153,7 @@ class RunwayWaitMixin:
         charged = read_credits(task.get("cost"))
         if charged is not None:
             self.log.info("Runway task %s charged %s credits (the API's final cost)", task.get("id"), f"{charged:.10g}")
+        count_wait_end(event, endpoint=getattr(self, "endpoint", None))
         return result_from_event(event, no_resubmit_reason=no_resubmit_reason)
 
     def _finish_and_store(

@@ -19,6 +19,7 @@ from airflow_provider_runway.hooks import async_http, sync_http
 from airflow_provider_runway.hooks.connection import ClientSettings, settings_from_connection
 from airflow_provider_runway.hooks.connection_check import connection_check
 from airflow_provider_runway.hooks.connection_form import conn_fields, ui_field_behaviour
+from airflow_provider_runway.observability.metrics import count_download_retry, count_task_created
 from airflow_provider_runway.runway.bodies import ValidatedBody, validate_body
 from airflow_provider_runway.runway.errors import (
     FlavorNotSupportedError,
@@ -215,13 +216,11 @@ class RunwayHook(BaseHook):
             if created.estimated_credits is None
             else f"the API estimates at most {created.estimated_credits:.10g} credits"
         )
-        self.log.info(
-            "Created Runway %s task %s (model %s); %s",
-            path,
-            created.id,
-            validated.body.get("model"),
-            estimate,
+        model = validated.body.get("model") or (
+            f"{created.routed_model}, chosen by the router" if created.routed_model else None
         )
+        self.log.info("Created Runway %s task %s (model %s); %s", path, created.id, model, estimate)
+        count_task_created(path, validated.body.get("model"), self.flavor)
         return created
 
     def create_task(self, endpoint: str, body: Mapping[str, Any] | ValidatedBody) -> str:
@@ -331,6 +330,7 @@ class RunwayHook(BaseHook):
             self.log.warning(
                 "Output URL of Runway task %s answered %s; fetching a fresh one", runway_task_id, err.status_code
             )
+            count_download_retry(err.status_code)
         outputs = self.get_task(runway_task_id).output
         if not 0 <= output_index < len(outputs):
             raise RunwayError(f"Runway task {runway_task_id} has no output #{output_index} ({len(outputs)} outputs)")

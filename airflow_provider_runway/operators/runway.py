@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from airflow.configuration import conf
 from airflow.sdk import BaseOperator
 
+from airflow_provider_runway.execution.lineage import RunwayLineageMixin
 from airflow_provider_runway.execution.wait import (
     DEFAULT_NOT_VISIBLE_GRACE,
     DEFAULT_POLL_INTERVAL,
@@ -48,7 +49,7 @@ COMMON_TEMPLATE_FIELDS: tuple[str, ...] = (
 )
 
 
-class RunwayCreateTaskOperator(RunwayWaitMixin, BaseOperator):
+class RunwayCreateTaskOperator(RunwayWaitMixin, RunwayLineageMixin, BaseOperator):
     """Create a task on any Runway task endpoint (and optionally wait for it); returns its task id.
 
     The body is validated where the catalog knows the endpoint and model, and sent with a

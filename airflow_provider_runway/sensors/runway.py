@@ -14,6 +14,7 @@ from airflow.configuration import conf
 from airflow.sdk import BaseSensorOperator
 
 from airflow_provider_runway._compat import AirflowSensorTimeout
+from airflow_provider_runway.execution.lineage import RunwayLineageMixin
 from airflow_provider_runway.execution.wait import (
     DEFAULT_NOT_VISIBLE_GRACE,
     DEFAULT_POLL_INTERVAL,
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
 SENSOR_CANNOT_RESUBMIT = "a sensor only waits; re-run the task that submits the request"
 
 
-class RunwayTaskSensor(RunwayWaitMixin, BaseSensorOperator):
+class RunwayTaskSensor(RunwayWaitMixin, RunwayLineageMixin, BaseSensorOperator):
     """Wait until a Runway task has finished; returns the final task as a JSON dict.
 
     :param runway_task_id: the Runway task id (templated), typically ``submit.output``.

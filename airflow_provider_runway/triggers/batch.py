@@ -37,6 +37,10 @@ class RunwayBatchTrigger(BaseTrigger):
     :param not_visible_until: epoch seconds until which ``task_not_exist`` means "not yet visible".
     :param cancel_on_kill: cancel the still-running tasks when a user kills the deferred task (Airflow >= 3.3).
     :param max_unreadable: consecutive malformed answers tolerated per task before a clear error.
+    :param hold_until: epoch seconds before which no event fires. Airflow's scheduler takes the
+        worker's exit after ``defer()`` for the resumed run's when a trigger fires before it saw
+        that exit, and fails the task (apache/airflow#67287, #71580, #72716; 3.3.2 guards only
+        the SCHEDULED case): the event waits until the scheduler surely saw it.
     """
 
     def __init__(
@@ -48,6 +52,7 @@ class RunwayBatchTrigger(BaseTrigger):
         not_visible_until: float | None = None,
         cancel_on_kill: bool = True,
         max_unreadable: int = 10,
+        hold_until: float | None = None,
     ) -> None:
         super().__init__()
         self.runway_task_ids = {str(k): (None if v is None else float(v)) for k, v in runway_task_ids.items()}
@@ -57,6 +62,7 @@ class RunwayBatchTrigger(BaseTrigger):
         self.not_visible_until = time.time() if not_visible_until is None else float(not_visible_until)
         self.cancel_on_kill = bool(cancel_on_kill)
         self.max_unreadable = int(max_unreadable)
+        self.hold_until = None if hold_until is None else float(hold_until)
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -69,6 +75,7 @@ class RunwayBatchTrigger(BaseTrigger):
                 "not_visible_until": self.not_visible_until,
                 "cancel_on_kill": self.cancel_on_kill,
                 "max_unreadable": self.max_unreadable,
+                "hold_until": self.hold_until,
             },
         )
 
@@ -104,9 +111,16 @@ class RunwayBatchTrigger(BaseTrigger):
             yield TriggerEvent({"ended": {t.task_id: connection_unusable(t.task_id, err) for t in trackers}})
             return
         ended: dict[str, dict[str, Any]] = {}
-        while len(ended) < self.resume_when:
+        hold_until = self.hold_until or 0.0
+        while len(ended) < self.resume_when or time.time() < hold_until:
             waiting = [t for t in trackers if t.task_id not in ended]
-            await asyncio.sleep(min(t.sleep_for(time.time()) for t in waiting))
+            if not waiting:
+                await asyncio.sleep(max(0.0, hold_until - time.time()))
+                break
+            wake = min(t.sleep_for(time.time()) for t in waiting)
+            if len(ended) >= self.resume_when:
+                wake = min(wake, max(0.0, hold_until - time.time()))
+            await asyncio.sleep(wake)
             due = [t for t in waiting if t.poll_due(time.time())]
             events = await asyncio.gather(*(self._poll_once(hook, t) for t in due))
             for tracker, event in zip(due, events, strict=True):

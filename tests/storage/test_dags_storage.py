@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from airflow_provider_runway.ui.routes import ui_task_tab
 from tests.paths import ROOT
 from tests.storage.images import CAT_PNG, FRACTAL_JPEG, GIF, SUNSET_WEBP
 
@@ -112,7 +113,9 @@ def test_operator_and_sensor_store_videos_and_a_rerun_skips_the_paid_create(
     # XCom, the extra link, the rendered field and the asset event
     home = airflow_db
     links = dict(xcoms(home, "runway_storage", "_link_RunwayVideoLink"))
-    assert links == {"make": meta["video"], "wait": local_mp4.resolve().as_uri(), "submit": ""}
+    [(run_id,)] = query(home, "select run_id from dag_run where dag_id = 'runway_storage'")
+    tab = {task: ui_task_tab("runway_storage", run_id, task, -1) for task in ("make", "wait")}
+    assert links == {**tab, "submit": ""}  # the Runway tab of what stored something; nothing for a bare submit
     [(_, rendered)] = query(home, "select task_id, rendered_fields from rendered_task_instance_fields "
                                   "where dag_id = 'runway_storage' and task_id = 'make'")  # fmt: skip
     assert json.loads(rendered)["prompt_image"] == image  # a path stays a path

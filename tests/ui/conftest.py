@@ -16,7 +16,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -69,7 +70,7 @@ def _free_port() -> int:
         return port
 
 
-def _server_env(home: Path, port: int) -> dict[str, str]:
+def _server_env(home: Path, port: int, overrides: dict[str, str]) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith(("AIRFLOW__", "AIRFLOW_CONN_"))}
     env.update(
         AIRFLOW_HOME=str(home),
@@ -81,6 +82,7 @@ def _server_env(home: Path, port: int) -> dict[str, str]:
         AIRFLOW__API__BASE_URL=f"http://127.0.0.1:{port}",
         NO_PROXY="127.0.0.1,localhost",
     )
+    env.update(overrides)
     return env
 
 
@@ -98,15 +100,23 @@ def _wait_until_healthy(url: str, proc: subprocess.Popen[bytes], log: Path) -> N
     raise RuntimeError(f"airflow api-server not healthy after {SERVER_START_TIMEOUT:.0f} s:\n{log.read_text()[-4000:]}")
 
 
-@pytest.fixture(scope="session")
-def airflow_server() -> Iterator[AirflowServer]:
-    """Migrate a throw-away metadata DB, then serve the UI until the session ends."""
+def all_admins_token(url: str) -> str:
+    """With all-admins, GET /auth/token hands out a token without credentials (3.1 and 3.3)."""
+    return str(requests.get(f"{url}/auth/token", timeout=30).json()["access_token"])
+
+
+@contextmanager
+def serve(token: Callable[[str], str], **overrides: str) -> Iterator[AirflowServer]:
+    """Migrate a throw-away metadata DB, then serve the UI (env ``overrides``) until the block ends.
+
+    ``token`` gets the admin's token from the running server (``AirflowServer.token``).
+    """
     import airflow
 
     home = Path(tempfile.mkdtemp(prefix="runway-ui-airflow-"))
     (home / "dags").mkdir()
     port = _free_port()
-    env = _server_env(home, port)
+    env = _server_env(home, port, {k: v.replace("{home}", str(home)) for k, v in overrides.items()})
     subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], check=True, capture_output=True, env=env)
     log = home / "api-server.log"
     with log.open("wb") as out:
@@ -120,9 +130,7 @@ def airflow_server() -> Iterator[AirflowServer]:
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_healthy(url, proc, log)
-        # With all-admins, GET /auth/token hands out a token without credentials (3.1 and 3.3).
-        token = requests.get(f"{url}/auth/token", timeout=30).json()["access_token"]
-        yield AirflowServer(url=url, env=env, version=airflow.__version__, token=token)
+        yield AirflowServer(url=url, env=env, version=airflow.__version__, token=token(url))
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         try:
@@ -131,6 +139,13 @@ def airflow_server() -> Iterator[AirflowServer]:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
         shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def airflow_server() -> Iterator[AirflowServer]:
+    """An API server where everyone is admin (no login page)."""
+    with serve(all_admins_token) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")
