@@ -14,19 +14,16 @@ import time
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
-from airflow.triggers.base import BaseTrigger, TriggerEvent
+from airflow.triggers.base import TriggerEvent
 
 from airflow_provider_runway.execution.wait_tracker import (
-    POLL_RETRY_POLICY,
-    PollOutcome,
     WaitTracker,
     connection_unusable,
 )
-from airflow_provider_runway.runway.errors import RunwayError
-from airflow_provider_runway.triggers.background_import import HOOK_IMPORT
+from airflow_provider_runway.triggers.polling import RunwayPollingTrigger
 
 
-class RunwayBatchTrigger(BaseTrigger):
+class RunwayBatchTrigger(RunwayPollingTrigger):
     """Wait for several Runway tasks; fire once ``resume_when`` of them have ended.
 
     :param runway_task_ids: the running tasks, each with its wall-clock deadline (epoch seconds,
@@ -79,20 +76,6 @@ class RunwayBatchTrigger(BaseTrigger):
             },
         )
 
-    async def _hook(self) -> Any:
-        module = await asyncio.wrap_future(HOOK_IMPORT.future())
-        return module.RunwayHook(self.runway_conn_id, retry_policy=POLL_RETRY_POLICY)
-
-    async def _poll_once(self, hook: Any, tracker: WaitTracker) -> dict[str, Any] | None:
-        """One poll of one task; its final event or None. The I/O half of ``WaitTracker.decide``."""
-        at = time.time()
-        outcome: PollOutcome
-        try:
-            outcome = await hook.aget_task(tracker.task_id)
-        except RunwayError as err:
-            outcome = err
-        return tracker.decide(outcome, at).log_to(self.log)
-
     async def run(self) -> AsyncIterator[TriggerEvent]:
         trackers = [
             WaitTracker(
@@ -105,7 +88,7 @@ class RunwayBatchTrigger(BaseTrigger):
             for task_id, deadline in self.runway_task_ids.items()
         ]
         try:
-            hook = await self._hook()
+            hook = await self.runway_hook()
             await hook.aget_settings()
         except Exception as err:  # a missing or invalid connection cannot fix itself by waiting
             yield TriggerEvent({"ended": {t.task_id: connection_unusable(t.task_id, err) for t in trackers}})
@@ -122,7 +105,7 @@ class RunwayBatchTrigger(BaseTrigger):
                 wake = min(wake, max(0.0, hold_until - time.time()))
             await asyncio.sleep(wake)
             due = [t for t in waiting if t.poll_due(time.time())]
-            events = await asyncio.gather(*(self._poll_once(hook, t) for t in due))
+            events = await asyncio.gather(*(self.poll_once(hook, t) for t in due))
             for tracker, event in zip(due, events, strict=True):
                 if event is not None:
                     ended[tracker.task_id] = event
@@ -139,7 +122,7 @@ class RunwayBatchTrigger(BaseTrigger):
         """
         if not self.cancel_on_kill:
             return
-        hook = await self._hook()
+        hook = await self.runway_hook()
         for task_id in self.runway_task_ids:
             try:
                 await hook.acancel_task(task_id)

@@ -13,19 +13,16 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from airflow.triggers.base import BaseTrigger, TriggerEvent
+from airflow.triggers.base import TriggerEvent
 
 from airflow_provider_runway.execution.wait_tracker import (
-    POLL_RETRY_POLICY,
-    PollOutcome,
     WaitTracker,
     connection_unusable,
 )
-from airflow_provider_runway.runway.errors import RunwayError
-from airflow_provider_runway.triggers.background_import import HOOK_IMPORT
+from airflow_provider_runway.triggers.polling import RunwayPollingTrigger
 
 
-class RunwayTaskTrigger(BaseTrigger):
+class RunwayTaskTrigger(RunwayPollingTrigger):
     """Wait for a Runway task to reach SUCCEEDED, FAILED or CANCELLED.
 
     :param runway_task_id: the Runway task id returned by the create call.
@@ -71,20 +68,6 @@ class RunwayTaskTrigger(BaseTrigger):
             },
         )
 
-    async def _hook(self) -> Any:
-        module = await asyncio.wrap_future(HOOK_IMPORT.future())
-        return module.RunwayHook(self.runway_conn_id, retry_policy=POLL_RETRY_POLICY)
-
-    async def _poll_once(self, hook: Any, tracker: WaitTracker) -> dict[str, Any] | None:
-        """One poll; the final event or None. The I/O half of ``WaitTracker.decide``."""
-        at = time.time()
-        outcome: PollOutcome
-        try:
-            outcome = await hook.aget_task(self.runway_task_id)
-        except RunwayError as err:
-            outcome = err
-        return tracker.decide(outcome, at).log_to(self.log)
-
     async def run(self) -> AsyncIterator[TriggerEvent]:
         tracker = WaitTracker(
             task_id=self.runway_task_id,
@@ -94,14 +77,14 @@ class RunwayTaskTrigger(BaseTrigger):
             max_unreadable=self.max_unreadable,
         )
         try:
-            hook = await self._hook()
+            hook = await self.runway_hook()
             await hook.aget_settings()
         except Exception as err:  # a missing or invalid connection cannot fix itself by waiting
             yield TriggerEvent(connection_unusable(self.runway_task_id, err))
             return
         while True:
             await asyncio.sleep(tracker.sleep_for(time.time()))
-            event = await self._poll_once(hook, tracker) if tracker.poll_due(time.time()) else None
+            event = await self.poll_once(hook, tracker) if tracker.poll_due(time.time()) else None
             event = event or tracker.timed_out(time.time())
             if event is not None:
                 yield TriggerEvent(event)
@@ -115,6 +98,6 @@ class RunwayTaskTrigger(BaseTrigger):
         if not self.cancel_on_kill:
             return
         try:
-            await (await self._hook()).acancel_task(self.runway_task_id)
+            await (await self.runway_hook()).acancel_task(self.runway_task_id)
         except Exception as err:  # best effort: the task may already be finished
             self.log.warning("Could not cancel Runway task %s: %s", self.runway_task_id, err)

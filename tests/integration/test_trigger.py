@@ -217,7 +217,7 @@ async def staggered():
     # deferring at once): each must get the finished hook, never a half-imported module.
     async def start(i):
         await asyncio.sleep(i * 0.01)
-        return type(await RunwayTaskTrigger(f"t{i}")._hook()).__name__
+        return type(await RunwayTaskTrigger(f"t{i}").runway_hook()).__name__
     return await asyncio.gather(*(start(i) for i in range(60)))
 
 names = asyncio.run(staggered())
