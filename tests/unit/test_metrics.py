@@ -10,8 +10,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from airflow_provider_runway.observability import metrics
 from airflow_provider_runway.execution.wait_metrics import seconds_since
+from airflow_provider_runway.observability import metrics
 from tests.paths import ROOT
 
 NOW = datetime(2026, 3, 1, 12, 0, 30, tzinfo=timezone.utc)
