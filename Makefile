@@ -73,16 +73,19 @@ test-lowest: sync-lowest
 test-processes: sync  ## Only the tests that start real scheduler/triggerer processes
 	.venv/bin/python -m pytest -m processes $(PYTEST_ARGS)
 
-bench: sync  ## Benchmarks (about 7 min); TRIGGERER_SCALE_ARGS=--quick shortens the triggerer one
+BATCH_BENCH_ARGS ?=
+bench: sync  ## Benchmarks (about 20 min); TRIGGERER_SCALE_ARGS=--quick, BATCH_BENCH_ARGS="--pictures 200" shorten them
 	.venv/bin/python bench/emulator_throughput.py
 	.venv/bin/python bench/poll_client.py
 	.venv/bin/python bench/triggerer_scale.py $(TRIGGERER_SCALE_ARGS)
+	.venv/bin/python bench/batch_throughput.py $(BATCH_BENCH_ARGS)
+	.venv/bin/python bench/batch_throughput.py --blocking $(BATCH_BENCH_ARGS)
 
 clean:
 	rm -rf .venv $(LOWEST_ENV) .tools output .pytest_cache .pytest-tmp .mypy_cache .ruff_cache
 
 .PHONY: ui-check
-ui-check: $(UV)  ## Drive the connection form in headless Debian chromium on Airflow 3.3 and 3.1 (screenshots: docs/screenshots/)
+ui-check: $(UV)  ## The connection form and the Runway tab in headless Debian chromium on Airflow 3.3 and 3.1 (screenshots: docs/screenshots/)
 	@test -x /usr/bin/chromium || { $$([ "$$(id -u)" = 0 ] || echo sudo) apt-get update -qq \
 		&& $$([ "$$(id -u)" = 0 ] || echo sudo) apt-get install -y -qq chromium; }
 	$(UV) sync --frozen --quiet --group ui
@@ -91,9 +94,14 @@ ui-check: $(UV)  ## Drive the connection form in headless Debian chromium on Air
 	.venv/bin/python -m pytest tests/ui -m ui $(PYTEST_ARGS)
 	$(LOWEST_ENV)/bin/python -m pytest tests/ui -m ui $(PYTEST_ARGS)
 
-.PHONY: test-scale test-ha
+.PHONY: test-scale test-ha test-celery
 test-scale: sync  ## Hundreds of deferred Runway waits in one real triggerer (minutes; not in `make test`)
 	.venv/bin/python -m pytest -m "processes and scale" tests/processes $(PYTEST_ARGS)
 
 test-ha: sync  ## Two real triggerers on PostgreSQL, one SIGKILLed mid-wait
 	.venv/bin/python -m pytest -m "processes and ha" tests/processes $(PYTEST_ARGS)
+
+# Minutes per Airflow version (a 200-picture batch through real Celery workers): not in `make test`.
+test-celery: sync sync-lowest  ## The batch DAG on the CeleryExecutor (Redis, PostgreSQL, S3 on moto), one of two workers SIGKILLed, on Airflow 3.3 and 3.1
+	.venv/bin/python -m pytest -m "processes and celery" tests/processes $(PYTEST_ARGS)
+	$(LOWEST_ENV)/bin/python -m pytest -m "processes and celery" tests/processes $(PYTEST_ARGS)

@@ -1,85 +1,108 @@
-"""Operator and sensor behaviour through real Airflow (``airflow dags test``) and the emulator."""
+"""Operator and sensor behaviour through real Airflow (``dag.test()`` in this process) and the emulator."""
 
 from __future__ import annotations
 
 import ast
+import contextlib
 import re
+import threading
 from typing import Any
 
 import pytest
 
-from airflow_provider_runway.execution.submitted_tasks import SubmittedTask
 from airflow_provider_runway.hooks.runway import RunwayHook
 from airflow_provider_runway.operators.runway import RunwayImageToVideoOperator
-from airflow_provider_runway.runway.errors import InvalidRequestError
+from tests.integration.dag_runs import (
+    Task,
+    created_ids,
+    dag_source,
+    meanwhile,
+    polls_of,
+    task_logs,
+    unsuccessful,
+    wait_until,
+)
+from tests.unit.test_image_to_video_parameters import BAD_PARAMETERS, CAT
 
 pytestmark = pytest.mark.integration
-CAT = "https://cdn.britannica.com/70/234870-050-D4D024BB/Orange-colored-cat-yawns-displaying-teeth.jpg"
+IMAGE = "https://images.example.com/cat.jpg"
 
 
-@pytest.mark.parametrize(
-    "params, field",
-    [
-        ({"ratio": "1:1"}, "ratio"),
-        ({"duration": 7}, "duration"),
-        ({"seed": 1_000_000_000}, "seed"),
-        ({"prompt_text": "x" * 513}, "prompt_text"),
-        ({"prompt_image": "http://example.com/cat.jpg"}, "prompt_image"),
-        ({"prompt_image": "https://10.0.0.1/cat.jpg"}, "prompt_image"),
-        ({"watermark": "maybe"}, "watermark"),
-        ({"extra_body": {"seed": 3}}, "extra_body"),
-    ],
-)
-def test_bad_input_fails_before_any_request(
-    runway_emulator: Any, runway_connection: Any, params: dict[str, Any], field: str
-) -> None:
-    op = RunwayImageToVideoOperator(task_id="submit", **{"prompt_image": CAT, **params})
-    with pytest.raises(InvalidRequestError) as caught:
-        op.execute(context={})  # type: ignore[arg-type]
-    assert caught.value.field == field
-    assert str(caught.value).startswith(field)
+def test_bad_input_fails_before_any_request(runway_emulator: Any, runway_connection: Any, run_dag_source: Any) -> None:
+    """One bad parameter per task: every task fails with an error naming its parameter, and nothing is sent."""
+    tasks = [
+        Task("RunwayImageToVideoOperator", task_id, {"prompt_image": CAT, **params})
+        for task_id, (params, _) in BAD_PARAMETERS.items()
+    ]
+    ran = run_dag_source("runway_bad_input", dag_source("runway_bad_input", *tasks))
+    logs = task_logs(ran)
+    for task_id, (_, field) in BAD_PARAMETERS.items():
+        assert ran.tis()[task_id] == ("failed", 1), task_id
+        assert re.search(rf"InvalidRequestError: {field}\b", logs[task_id]), logs[task_id][-3000:]
     assert runway_emulator.requests() == []
 
 
-class RecordStore:
-    """Stands in for task_state_store / the Variable: the decision logic is what is tested."""
+# What the earlier try's Runway task became, whether the task may pay again, and what the retry
+# must then do: (the earlier task is cancelled, resubmit_on_failure, (state, tries), creates, log).
+RETRIES = {
+    "running-is-reused": (
+        False, True, ("success", 2), 1, "Reconnecting to Runway task {first} (RUNNING) created by an earlier try"
+    ),
+    "cancelled-is-submitted-again": (
+        True, True, ("success", 2), 2, "The earlier try's Runway task {first} ended CANCELLED; submitting a new one"
+    ),
+    "cancelled-fails-when-told-not-to-pay-again": (
+        True, False, ("failed", 2), 1, "task {first} ended CANCELLED; resubmit_on_failure=False, not paying again"
+    ),
+}  # fmt: skip
 
-    max_tries = 0
 
-    def __init__(self, value: str | None) -> None:
-        self.value = value
-
-    def get(self) -> SubmittedTask | None:
-        return SubmittedTask(self.value, max_tries=0, try_number=1) if self.value else None
-
-
-@pytest.mark.parametrize("status_setup, reused", [("running", True), ("succeeded", True), ("cancelled", False)])
-def test_retry_reuses_or_resubmits_by_the_earlier_tasks_status(
-    runway_emulator: Any, runway_connection: Any, status_setup: str, reused: bool
+@pytest.mark.parametrize("cancelled, resubmit, outcome, creates, logged", RETRIES.values(), ids=RETRIES)
+def test_a_retry_reuses_resubmits_or_refuses_by_the_earlier_tasks_status(
+    runway_emulator: Any,
+    runway_connection: Any,
+    run_dag_source: Any,
+    cancelled: bool,
+    resubmit: bool,
+    outcome: tuple[str, int],
+    creates: int,
+    logged: str,
 ) -> None:
-    runway_emulator.configure(generation_seconds=0.2 if status_setup == "succeeded" else 60, not_visible_seconds=0)
-    hook = RunwayHook()
-    earlier = hook.submit_image_to_video({"promptImage": CAT, "model": "gen3a_turbo"})
-    if status_setup == "cancelled":
-        runway_emulator.cancel(earlier)
-    elif status_setup == "succeeded":
-        import time
+    """The first try gives up on ten unreadable answers in a row, leaving its Runway task to the retry.
 
-        time.sleep(1.0)
-    op = RunwayImageToVideoOperator(task_id="submit", prompt_image=CAT)
-    assert op._reusable_task(hook, RecordStore(earlier)) == (earlier if reused else None)  # type: ignore[arg-type]
+    ``retries=2``: a refusal to pay again ends the task at try 2 (AirflowFailException), not try 3.
+    """
+    submit = Task(
+        "RunwayImageToVideoOperator",
+        "submit",
+        {
+            "prompt_image": IMAGE, "wait_for_completion": True, "deferrable": False, "poll_interval": 0.05,
+            "cancel_on_timeout": False, "retries": 2, "retry_delay": 0, "resubmit_on_failure": resubmit,
+        },
+    )  # fmt: skip
+    runway_emulator.configure(generation_seconds=0.3 if cancelled else 3600, not_visible_seconds=0)
+    runway_emulator.set_faults(malformed={"count": 10, "body": "html", "route": "poll"})
+    if cancelled:
+        runway_emulator.set_faults(external_cancel={"after_seconds": 0, "count": 1})  # the first task only
 
+    def retry_waits_on_the_first_task() -> bool:  # polls: 10 unreadable, the retry's read, its wait's first
+        ids = created_ids(runway_emulator)
+        return bool(ids) and polls_of(runway_emulator, ids[0]) >= 12
 
-def test_retry_refuses_to_pay_again_when_told(runway_emulator: Any, runway_connection: Any) -> None:
-    from airflow_provider_runway._compat import AirflowFailException
+    def finish_the_first_task() -> None:
+        runway_emulator.complete(created_ids(runway_emulator)[0])
 
-    runway_emulator.configure(not_visible_seconds=0)
-    hook = RunwayHook()
-    earlier = hook.submit_image_to_video({"promptImage": CAT, "model": "gen3a_turbo"})
-    runway_emulator.cancel(earlier)
-    op = RunwayImageToVideoOperator(task_id="submit", prompt_image=CAT, resubmit_on_failure=False)
-    with pytest.raises(AirflowFailException, match="not paying again"):
-        op._reusable_task(hook, RecordStore(earlier))  # type: ignore[arg-type]
+    with contextlib.ExitStack() as meanwhile_the_run:
+        if not cancelled:  # an hour of generation: it finishes once the retry is waiting on it
+            meanwhile_the_run.enter_context(
+                meanwhile(retry_waits_on_the_first_task, finish_the_first_task, "the retry waited on the first task")
+            )
+        ran = run_dag_source("runway_retry", dag_source("runway_retry", submit))
+    first, *_ = ids = created_ids(runway_emulator)
+    assert ran.tis()["submit"] == outcome, unsuccessful(ran)
+    assert len(ids) == creates
+    assert "after 10 unreadable answers in a row" in ran.output
+    assert logged.format(first=first) in task_logs(ran)["submit"]
 
 
 def test_dag_parse_imports_add_no_http_stack() -> None:
@@ -177,16 +200,14 @@ def test_failures_are_clear_and_leave_nothing_running(
 
 
 def test_worker_on_kill_cancels_the_task_being_waited_on(runway_emulator: Any, runway_connection: Any) -> None:
-    import threading
-    import time
-
-    runway_emulator.configure(generation_seconds=60, not_visible_seconds=0)
-    hook = RunwayHook()
-    task_id = hook.submit_image_to_video({"promptImage": CAT, "model": "gen3a_turbo"})
-    op = RunwayImageToVideoOperator(task_id="submit", prompt_image=CAT, poll_interval=0.2, timeout=3)
-    waiter = threading.Thread(target=lambda: op.wait_blocking(task_id, 3), daemon=True)
+    runway_emulator.configure(generation_seconds=3600, not_visible_seconds=0)
+    task_id = RunwayHook().submit_image_to_video({"promptImage": CAT, "model": "gen3a_turbo"})
+    op = RunwayImageToVideoOperator(task_id="submit", prompt_image=CAT, poll_interval=0.05, timeout=3600)
+    waiter = threading.Thread(target=lambda: op.wait_blocking(task_id, 3600), daemon=True)
     waiter.start()
-    time.sleep(0.5)
+    wait_until(lambda: polls_of(runway_emulator, task_id) > 0, "the worker's wait polled the task")
     op.on_kill()  # what Airflow calls when the worker is told to stop
     assert runway_emulator.stats()["tasks"][task_id]["status"] == "CANCELLED"
-    waiter.join(5)
+    # The wait ends on its own (the task is gone); a killed worker would not get that far. Joined so
+    # that no poll of it lands in the next test's request log.
+    waiter.join(60)

@@ -1,9 +1,9 @@
 """Fixtures of the ``processes`` tests: the emulator in its own process and real Airflow stacks.
 
 The stack itself lives in ``stack.py``; tests import helpers from there, never from here.
-Tests marked ``scale`` (hundreds of deferred waits in one triggerer) or ``ha`` (two triggerers
-on PostgreSQL) run only when the ``-m`` expression names that marker (``make test-scale``,
-``make test-ha``): they take minutes.
+Tests marked ``scale`` (hundreds of deferred waits in one triggerer), ``ha`` (two triggerers
+on PostgreSQL) or ``celery`` (a batch on the CeleryExecutor) run only when the ``-m`` expression
+names that marker (``make test-scale``, ``make test-ha``, ``make test-celery``): they take minutes.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from tests.processes.launch import running_stack
 from tests.processes.stack import PROCESS_API_KEY, AirflowStack
 
 # Minutes each, on every Airflow version: kept out of `make test` (8 minutes for both versions).
-OPT_IN_MARKERS = {"scale": "make test-scale", "ha": "make test-ha"}
+OPT_IN_MARKERS = {"scale": "make test-scale", "ha": "make test-ha", "celery": "make test-celery"}
 SHARED_STACK_DAGS = (
     "runway_proc_mapped",
     "runway_proc_blocking",

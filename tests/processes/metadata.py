@@ -86,23 +86,32 @@ class MetadataDB:
             return value
         return Fernet(self.fernet_key.encode()).decrypt(value.encode()).decode()
 
-    def stored_runway_task_id(self, dag_id: str, run_id: str, task_id: str, map_index: int = -1) -> str | None:
-        """What the provider stored for a retry: task_state_store (>= 3.3) or its Variable (3.1/3.2)."""
-        from airflow_provider_runway.execution.submitted_tasks import SubmittedTask
+    def task_record(self, dag_id: str, run_id: str, task_id: str, map_index: int, name: str) -> Any:
+        """A record the provider keeps across tries: task_state_store (>= 3.3) or its Variable (3.1/3.2)."""
+        from airflow_provider_runway.execution.checkpoint import variable_key
 
         if self.has_task_state_store:
             rows = self.query(
                 "SELECT value FROM task_state_store WHERE dag_id = ? AND run_id = ? AND task_id = ? "
-                "AND map_index = ? AND key = 'runway_task_id'",
+                "AND map_index = ? AND key = ?",
                 dag_id,
                 run_id,
                 task_id,
                 map_index,
+                name,
             )
-            value = rows[0][0] if rows else None
-        else:
-            key = f"airflow_provider_runway:{dag_id}:{run_id}:{task_id}:{map_index}"
-            rows = self.query("SELECT val, is_encrypted FROM variable WHERE key = ?", key)
-            value = (self.decrypt(rows[0][0]) if rows[0][1] else rows[0][0]) if rows else None
+            return rows[0][0] if rows else None
+        rows = self.query(
+            "SELECT val, is_encrypted FROM variable WHERE key = ?",
+            variable_key(dag_id, run_id, task_id, map_index, name),
+        )
+        return (self.decrypt(rows[0][0]) if rows[0][1] else rows[0][0]) if rows else None
+
+    def stored_runway_task_id(self, dag_id: str, run_id: str, task_id: str, map_index: int = -1) -> str | None:
+        """The Runway task id the provider stored for a retry of a single create."""
+        from airflow_provider_runway.execution.checkpoint import TASK_ID_RECORD
+        from airflow_provider_runway.execution.submitted_tasks import SubmittedTask
+
+        value = self.task_record(dag_id, run_id, task_id, map_index, TASK_ID_RECORD)
         record = SubmittedTask.from_stored(value)  # the id with the try lineage that submitted it
         return record.runway_task_id if record else None

@@ -300,17 +300,18 @@ class AirflowStack:
 
     # -- worker processes ------------------------------------------------------------------
 
-    def task_runner(self, ti_id: str) -> tuple[psutil.Process, list[str]]:
-        """The process executing a task instance, with the chain of titles above it.
+    def task_runner(self, ti_id: str, under: str = "scheduler") -> tuple[psutil.Process, list[str]]:
+        """The process executing a task instance, with the chain of titles above it up to ``under``.
 
         LocalExecutor workers are children of the scheduler titled ``airflow worker --
-        LocalExecutor...``; each runs the task's supervisor and forks the task runner, which
-        Airflow titles ``airflow worker -- <task instance uuid>``.
+        LocalExecutor...``; a Celery worker's pool processes are children of ``airflow celery
+        worker``. Each runs the task's supervisor and forks the task runner, which Airflow titles
+        ``airflow worker -- <task instance uuid>``.
         """
         wanted = uuid.UUID(str(ti_id))
-        scheduler = psutil.Process(self.components["scheduler"].proc.pid)
+        top = psutil.Process(self.components[under].proc.pid)
         prefix = "airflow worker -- "
-        for proc in scheduler.children(recursive=True):
+        for proc in top.children(recursive=True):
             try:
                 title = " ".join(proc.cmdline()).strip()
             except (psutil.NoSuchProcess, psutil.AccessDenied):
@@ -325,10 +326,19 @@ class AirflowStack:
                 chain = []
                 for parent in proc.parents():
                     chain.append(f"{parent.pid} {' '.join(parent.cmdline()).strip()[:100]}")
-                    if parent.pid == scheduler.pid:
+                    if parent.pid == top.pid:
                         break
                 return proc, [f"{proc.pid} {title}", *chain]
         raise LookupError(f"no task runner process for task instance {ti_id}")
+
+    def api_key_in_files(self) -> dict[str, int]:
+        """Occurrences of PROCESS_API_KEY in every file under AIRFLOW_HOME, by relative path."""
+        key = PROCESS_API_KEY.encode()
+        return {
+            str(path.relative_to(self.home)): path.read_bytes().count(key)
+            for path in sorted(self.home.rglob("*"))
+            if path.is_file()
+        }
 
     # -- teardown --------------------------------------------------------------------------
 

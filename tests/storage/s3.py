@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -28,3 +29,23 @@ class S3Server:
 
     def keys(self, bucket: str) -> list[str]:
         return sorted(o["Key"] for o in self.client.list_objects_v2(Bucket=bucket).get("Contents", []))
+
+
+def loopback_env(endpoint: str, conn_id: str) -> dict[str, str]:
+    """AWS settings and an ``aws`` connection ``conn_id`` that point every S3 client at ``endpoint``."""
+    conn = {
+        "conn_type": "aws",
+        "login": "testing",
+        "password": "testing",
+        "extra": {"endpoint_url": endpoint, "region_name": "us-east-1"},
+    }
+    return {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        # Every AWS client, even one built without our connection, talks to the local server.
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ENDPOINT_URL_S3": endpoint,
+        "AWS_EC2_METADATA_DISABLED": "true",
+        f"AIRFLOW_CONN_{conn_id.upper()}": json.dumps(conn),
+    }

@@ -81,12 +81,14 @@ def test_summary_counts_outcomes_codes_and_seconds() -> None:
         None,  # a task that left nothing
     ]
     summary = summarize(items, records)
-    assert summary["outcomes"] == {"created": 1, "skipped": 1, "failed": 3}
+    assert summary["outcomes"] == {"created": 1, "skipped": 1, "failed": 3, "not_started": 0}
     assert summary["failure_codes"] == {"INVALID_INPUT": 1, "NO_RECORD": 1, "SAFETY.INPUT.TEXT": 1}
     assert summary["seconds_of_video_made"] == 5.0 and summary["seconds_of_video_stored"] == 15.0
     assert summary["skipped_already_done"] == ["s3://in/1.png"]
     markdown = summary_markdown(summary)
-    assert "5 image(s): 1 created, 1 skipped (already done), 3 failed; 5 s of video made" in markdown
-    assert "| 1 | s3://in/1.png | skipped, already done | s3://o/1.mp4 | 10.0 | t1 |  |" in markdown
+    assert "5 image(s): 1 created, 1 skipped (already done), 3 failed, 0 not started (budget); 5 s of video made" in (
+        markdown
+    )
+    assert "| 1 | s3://in/1.png | skipped, already done | s3://o/1.mp4 | 10.0 |  | t1 |  |" in markdown
     assert "a GIF \\| file" in markdown  # a pipe in a message does not break the table
     assert len([line for line in markdown.splitlines() if line.startswith("| ")]) == 6
