@@ -22,7 +22,7 @@ from airflow_provider_runway.batch.ledger import (
     ItemEntry,
     refill_count,
 )
-from airflow_provider_runway.execution.checkpoint import TaskStateRecord
+from airflow_provider_runway.execution.checkpoint import TaskStateRecord, ensure_supervised, keep_created
 from airflow_provider_runway.execution.outcomes import (
     ITEM_OUTCOMES,
     STORE_FAILED,
@@ -47,7 +47,7 @@ from airflow_provider_runway.runway.errors import (
 )
 from airflow_provider_runway.runway.failures import classify_failure
 from airflow_provider_runway.runway.remote_task import PENDING as RUNWAY_PENDING
-from airflow_provider_runway.runway.remote_task import RunwayTask
+from airflow_provider_runway.runway.remote_task import CreatedTask, RunwayTask
 
 LEDGER_RECORD = "runway_batch"
 CREATE_FAILED = "CREATE_FAILED"
@@ -105,8 +105,8 @@ class BatchRun:
         stored = self._record.get("the Runway tasks an earlier try of this batch created")
         self.ledger = BatchLedger.resume(stored, [str(item.get("prompt_image")) for item in items])
 
-    def save(self) -> None:
-        self._record.set(self.ledger.to_json(), "this batch's Runway tasks: a retry would submit them again")
+    def save(self) -> bool:
+        return self._record.set(self.ledger.to_json(), "this batch's Runway tasks: a retry would submit them again")
 
     def forget(self) -> None:
         self._record.clear()
@@ -200,18 +200,20 @@ class BatchRun:
         estimate = estimate_credits(item.endpoint, prepared.checked.body, prepared.flavor)
         if self._over_budget(estimate.credits):
             return
+        ensure_supervised(self._record)
+
+        def remember(created: CreatedTask) -> None:  # before anything else: a retry reconnects, never pays again
+            credits = task_credits(estimate.credits, created.estimated_credits)
+            request = {**prepared.request, "runway_task_id": created.id, "credits": credits}
+            self.ledger.submitted(entry, created.id, request, time.time(), credits["estimated"])
+            keep_created(self._record, self.save(), created.id, self.hook.cancel_unrecorded)
+
         try:
-            created = self.hook.create(item.endpoint, prepared.validated(self.hook))
+            self.hook.create(item.endpoint, prepared.validated(self.hook), on_created=remember)
         except CreateOutcomeUnknownError as err:  # may be paid, id unknown: never submitted again
             self._failed(entry, CREATE_OUTCOME_UNKNOWN, str(err))
-            return
         except RunwayError as err:  # refused: nothing was created
             self._failed(entry, CREATE_FAILED, str(err))
-            return
-        credits = task_credits(estimate.credits, created.estimated_credits)
-        request = {**prepared.request, "runway_task_id": created.id, "credits": credits}
-        self.ledger.submitted(entry, created.id, request, time.time(), credits["estimated"])
-        self.save()  # before anything else: a retry reconnects instead of paying again
 
     def _over_budget(self, estimate: float | None) -> bool:
         budget = as_credits(self.op.budget_credits, "budget_credits")

@@ -7,14 +7,19 @@
   index, written through the Task SDK. No clear discards a Variable.
 
 Reading and writing never raise: a store that cannot be reached is logged, loudly when a write
-fails (a retry would not know what was paid for), and the task goes on.
+fails (a retry would not know what was paid for), and the task goes on. Both go through the
+task's supervisor (the Airflow process that forked it); a task process that outlived it (its
+worker killed, the task in a process group of its own) can record nothing and must not pay for
+anything more: ``supervisor_gone`` tells, and ``set`` says whether the record was written.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Mapping
-from typing import Any
+import os
+from collections.abc import Callable, Mapping
+from typing import Any, Protocol
 
 VARIABLE_PREFIX = "airflow_provider_runway"
 TASK_ID_RECORD = "runway_task_id"  # the single create's record: its Variable key carries no record name
@@ -31,6 +36,7 @@ class TaskStateRecord:
 
     def __init__(self, context: Mapping[str, Any], log: Any, name: str, *, survive_clear: bool = False) -> None:
         self._log = log
+        self._supervisor = os.getppid()  # Airflow's task runner is forked by its supervisor
         self._name = name
         self._state = None if survive_clear else context.get("task_state_store")
         ti = context["ti"]
@@ -58,7 +64,12 @@ class TaskStateRecord:
                 return None
         return value
 
-    def set(self, value: Any, what: str) -> None:
+    def supervisor_gone(self) -> bool:
+        """True once the supervisor died: this process was re-parented and nothing it records is kept."""
+        return os.getppid() != self._supervisor
+
+    def set(self, value: Any, what: str) -> bool:
+        """Write the record; False (and a log line, if logging still works) when it could not be written."""
         try:
             if self._state is not None:
                 self._state.set(self._name, value)
@@ -67,7 +78,10 @@ class TaskStateRecord:
 
                 Variable.set(self._key, json.dumps(value), description="Runway tasks of an unfinished Airflow task")
         except Exception as err:  # the task exists and is paid for: keep going, loudly
-            self._log.error("Could not remember %s: %s", what, err)
+            with contextlib.suppress(Exception):  # the log travels through the same supervisor
+                self._log.error("Could not remember %s: %s", what, err)
+            return False
+        return True
 
     def clear(self) -> None:
         try:
@@ -79,3 +93,33 @@ class TaskStateRecord:
                 Variable.delete(self._key)
         except Exception as err:  # a leftover record only costs a row
             self._log.warning("Could not forget %s in the %s: %s", self._name, self.mechanism, err)
+
+
+class SupervisorGoneError(RuntimeError):
+    """Airflow's supervisor of this task died: nothing this process records is kept, so it pays for nothing."""
+
+
+class Supervised(Protocol):
+    def supervisor_gone(self) -> bool: ...
+
+
+def ensure_supervised(record: Supervised) -> None:
+    """Before a paid call: a task process that outlived its supervisor stops (Airflow retries it elsewhere)."""
+    if record.supervisor_gone():
+        raise SupervisorGoneError("this task's Airflow supervisor is gone; no Runway task is created from here")
+
+
+def keep_created(record: Supervised, saved: bool, runway_task_id: str, cancel: Callable[[str], bool]) -> None:
+    """Right after a create, once its record was (or was not) written.
+
+    Unwritten while the supervisor lives, the task goes on (logged; it likely finishes in this
+    try). With the supervisor gone no retry will ever know this task, so it is cancelled at
+    once (still PENDING: Runway refunds it) and this process stops: the retry creates it anew.
+    """
+    if saved or not record.supervisor_gone():
+        return
+    cancelled = cancel(runway_task_id)
+    raise SupervisorGoneError(
+        f"Runway task {runway_task_id} was created after this task's Airflow supervisor died, so no retry "
+        f"could know it; {'cancelled at once' if cancelled else 'its cancel was not confirmed'}"
+    )

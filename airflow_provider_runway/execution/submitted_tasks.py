@@ -138,9 +138,13 @@ class SubmittedTaskStore:
     def get(self) -> SubmittedTask | None:
         return SubmittedTask.from_stored(self._record.get("the Runway task id of an earlier try"))
 
-    def set(self, runway_task_id: str) -> None:
+    def set(self, runway_task_id: str) -> bool:
+        """Record the task for retries; False when it could not be written."""
         record = SubmittedTask(runway_task_id, self.max_tries, self.try_number).to_json()
-        self._record.set(record, f"Runway task {runway_task_id} for retries: a retry would submit again")
+        return self._record.set(record, f"Runway task {runway_task_id} for retries: a retry would submit again")
+
+    def supervisor_gone(self) -> bool:
+        return self._record.supervisor_gone()
 
     def clear(self) -> None:
         """Forget the id once the task instance succeeded: a later re-run (a cleared task) submits anew."""

@@ -62,3 +62,31 @@ def provider_ui_field_behaviour() -> dict[str, Any]:
 def conn_fields() -> dict[str, Any]:
     """The extra fields: label, description and JSON schema for each, keyed by extra name."""
     return copy.deepcopy(_CONN_FIELDS)
+
+
+def form_widgets() -> dict[str, Any]:
+    """The extra fields as wtforms fields, for Airflow 3.1 (3.2+ reads ``conn-fields`` instead).
+
+    Airflow 3.1's API server substitutes stand-ins for wtforms and flask_appbuilder, turning
+    label, description, default and an ``any_of`` validator into the field's JSON schema.
+    """
+    try:
+        from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
+        from wtforms import StringField
+        from wtforms.validators import Optional, any_of
+    except ImportError:  # no web UI in this process: nothing reads the widgets
+        return {}
+    widgets: dict[str, Any] = {}
+    for name, spec in conn_fields().items():
+        schema = spec["schema"]
+        validators = [Optional()]
+        if "enum" in schema:
+            validators.append(any_of(schema["enum"]))
+        widgets[name] = StringField(
+            spec["label"],
+            validators=validators,
+            widget=BS3TextFieldWidget(),
+            description=spec["description"],
+            default=schema.get("default"),
+        )
+    return widgets

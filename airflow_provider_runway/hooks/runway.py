@@ -18,7 +18,7 @@ from airflow.sdk import BaseHook
 from airflow_provider_runway.hooks import async_http, sync_http
 from airflow_provider_runway.hooks.connection import ClientSettings, settings_from_connection
 from airflow_provider_runway.hooks.connection_check import connection_check
-from airflow_provider_runway.hooks.connection_form import conn_fields, ui_field_behaviour
+from airflow_provider_runway.hooks.connection_form import form_widgets, ui_field_behaviour
 from airflow_provider_runway.observability.metrics import count_download_retry, count_task_created
 from airflow_provider_runway.runway.bodies import ValidatedBody, validate_body
 from airflow_provider_runway.runway.errors import (
@@ -52,6 +52,8 @@ _RETRY_CANDIDATES = (RunwayAPIError, RunwayTransportError, MalformedResponseErro
 # Connection Test answers fast: one attempt, a short connect timeout.
 TEST_RETRY_POLICY = RetryPolicy(max_retries=0)
 TEST_CONNECT_TIMEOUT = 3.0
+# How long a task created a moment ago may stay unlisted (CometAPI) while its cancel is repeated.
+UNRECORDED_CANCEL_SECONDS = 30.0
 
 
 def _caught(call: Callable[..., Any], *args: Any) -> Any:
@@ -106,31 +108,8 @@ class RunwayHook(BaseHook):
 
     @classmethod
     def get_connection_form_widgets(cls) -> dict[str, Any]:
-        """The extra fields as wtforms fields, for Airflow 3.1 (3.2+ reads ``conn-fields`` instead).
-
-        Airflow 3.1's API server substitutes stand-ins for wtforms and flask_appbuilder, turning
-        label, description, default and an ``any_of`` validator into the field's JSON schema.
-        """
-        try:
-            from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
-            from wtforms import StringField
-            from wtforms.validators import Optional, any_of
-        except ImportError:  # no web UI in this process: nothing reads the widgets
-            return {}
-        widgets: dict[str, Any] = {}
-        for name, spec in conn_fields().items():
-            schema = spec["schema"]
-            validators = [Optional()]
-            if "enum" in schema:
-                validators.append(any_of(schema["enum"]))
-            widgets[name] = StringField(
-                spec["label"],
-                validators=validators,
-                widget=BS3TextFieldWidget(),
-                description=spec["description"],
-                default=schema.get("default"),
-            )
-        return widgets
+        """The extra fields as wtforms fields, for Airflow 3.1 (3.2+ reads ``conn-fields`` instead)."""
+        return form_widgets()
 
     @staticmethod
     def _settings_from(conn: Connection) -> ClientSettings:
@@ -197,13 +176,21 @@ class RunwayHook(BaseHook):
                 )
                 time.sleep(delay)
 
-    def create(self, endpoint: str, body: Mapping[str, Any] | ValidatedBody) -> CreatedTask:
+    def create(
+        self,
+        endpoint: str,
+        body: Mapping[str, Any] | ValidatedBody,
+        *,
+        on_created: Callable[[CreatedTask], None] | None = None,
+    ) -> CreatedTask:
         """Create a task on any task endpoint (a paid call): its id and the API's cost estimate.
 
         Every create goes through here. It is repeated only when it surely created nothing
         (429/502/503, or no connection made); after an unknown outcome (read timeout, reset,
         500/504, unreadable answer) it raises ``CreateOutcomeUnknownError`` instead of risking
         a second payment. A raw body is validated first, so bad input never costs a request.
+        ``on_created`` gets the task before anything else here can fail (a log line can: its
+        pipe to Airflow's supervisor may be gone), so callers record the id a retry needs first.
         """
         path = endpoint_name(endpoint)
         check_endpoint(path, self.flavor)  # an endpoint this flavor lacks fails before any request
@@ -211,6 +198,8 @@ class RunwayHook(BaseHook):
         for warning in validated.warnings:
             self.log.warning("%s", warning)
         created = parse_created(self._request("POST", path, validated.body, is_create=True))
+        if on_created is not None:
+            on_created(created)
         estimate = (
             "the API gave no cost estimate"
             if created.estimated_credits is None
@@ -250,6 +239,26 @@ class RunwayHook(BaseHook):
         if not self._cancel_wanted(task_id, _caught(self.get_task, task_id)):
             return False
         return self._cancel_answered(task_id, _caught(self._request, "DELETE", task_path(task_id)))
+
+    def cancel_unrecorded(self, task_id: str) -> bool:
+        """Cancel a task created a moment ago whose id nothing could record (a retry would pay again).
+
+        It is PENDING, so DELETE cancels it; no read first and no log line, because this runs when
+        Airflow's supervisor (which carries logs and records) is gone. CometAPI may not list a task
+        this new yet (``task_not_exist``): the DELETE is repeated for up to ``UNRECORDED_CANCEL_SECONDS``.
+        True if the API said yes.
+        """
+        deadline = time.monotonic() + UNRECORDED_CANCEL_SECONDS
+        while True:
+            try:
+                self._request("DELETE", task_path(task_id))
+                return True
+            except RunwayTaskNotVisibleError:
+                if time.monotonic() > deadline:
+                    return False
+                time.sleep(0.5)
+            except Exception:  # best effort, with nobody left to tell
+                return False
 
     def _cancel_wanted(self, task_id: str, seen: RunwayTask | RunwayAPIError) -> bool:
         decision = decide_cancel(task_id, observed_status(seen))

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
     from airflow_provider_runway.execution.submitted_tasks import SubmittedTaskStore
     from airflow_provider_runway.hooks.runway import RunwayHook
+    from airflow_provider_runway.runway.remote_task import CreatedTask
 
 XCOM_TASK_ID_KEY = "runway_task_id"
 XCOM_TASK_KEY = "runway_task"
@@ -222,6 +223,7 @@ class RunwayCreateTaskOperator(RunwayWaitMixin, RunwayLineageMixin, BaseOperator
 
     def execute(self, context: Context) -> str:
         from airflow_provider_runway._compat import AirflowFailException
+        from airflow_provider_runway.execution.checkpoint import ensure_supervised, keep_created
         from airflow_provider_runway.execution.credits import check_after_create, check_before_create
         from airflow_provider_runway.execution.prepare import prepare_request
         from airflow_provider_runway.hooks.runway import RunwayHook
@@ -237,13 +239,17 @@ class RunwayCreateTaskOperator(RunwayWaitMixin, RunwayLineageMixin, BaseOperator
         store = self._store(context)
         runway_task_id = self._reusable_task(hook, store)
         if runway_task_id is None:
+            ensure_supervised(store)
+
+            def remember(created: CreatedTask) -> None:  # before anything else: a retry reconnects, never pays again
+                keep_created(store, store.set(created.id), created.id, hook.cancel_unrecorded)
+
             try:
-                created = hook.create(self.endpoint, validated)
+                created = hook.create(self.endpoint, validated, on_created=remember)
             except CreateOutcomeUnknownError as err:
                 # A paid task may exist but its id is unknown: an Airflow retry would pay again.
                 raise AirflowFailException(str(err)) from err
             runway_task_id = created.id
-            store.set(runway_task_id)  # before anything else: a retry reconnects instead of paying again
             prepared.credits = check_after_create(self, context, hook, estimate, created)
         context["ti"].xcom_push(key=XCOM_TASK_ID_KEY, value=runway_task_id)
         prepared.remember(context, runway_task_id)
