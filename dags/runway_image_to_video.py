@@ -1,65 +1,49 @@
-"""Turn the seed's cat picture into a video with Runway's gen3a_turbo, then keep the video.
+"""One picture in, one stored video out: the simplest Runway DAG.
 
-submit (paid create, id to XCom) >> wait (deferrable sensor) >> store (download before the
-signed output URL expires). Point ``runway_default`` at CometAPI, Runway, or the local
-emulator (``runway-emulator``) to try it without spending credits.
+One task creates the image-to-video task (a paid call), waits for it in the triggerer
+(deferrable: no worker slot is held) and stores the video with a JSON sidecar in
+``output_dir`` (a local folder, or ``s3://...``/``gs://...`` with ``output_conn_id``). No model
+is named, so the connection's flavor picks its default (CometAPI: ``gen3a_turbo``; Runway:
+``gen4_turbo``) and a ratio that model takes: the DAG runs unchanged on both flavors, and on
+the local emulator (``runway-emulator``) without spending credits. ``idempotent=True`` names the
+video by its request: a re-run finds it stored and pays nothing.
 """
 
 from __future__ import annotations
 
 import os
 from datetime import datetime
-from typing import Any
 
-from airflow.sdk import DAG, Param, task
+from airflow.sdk import DAG, Param
 
 from airflow_provider_runway.operators.runway import RunwayImageToVideoOperator
-from airflow_provider_runway.sensors.runway import RunwayTaskSensor
 
 CAT_IMAGE = "https://cdn.britannica.com/70/234870-050-D4D024BB/Orange-colored-cat-yawns-displaying-teeth.jpg"
 
 with DAG(
     dag_id="runway_image_to_video",
-    description="Runway image-to-video: submit, wait, store the video",
+    description="Runway image-to-video: one picture, one stored video",
     schedule=None,
     start_date=datetime(2026, 1, 1),
     catchup=False,
     tags=["runway", "example"],
     params={
-        "prompt_image": Param(CAT_IMAGE, type="string", description="https URL or data:image/... URI"),
+        "prompt_image": Param(CAT_IMAGE, type="string", description="https URL, data: URI or a stored image"),
         "prompt_text": Param("The cat slowly yawns and blinks at the camera", type="string"),
         "output_dir": Param(os.environ.get("RUNWAY_OUTPUT_DIR", "/tmp/runway-videos"), type="string"),
     },
 ) as dag:
-    submit = RunwayImageToVideoOperator(
-        task_id="submit",
+    RunwayImageToVideoOperator(
+        task_id="make_video",
         prompt_image="{{ params.prompt_image }}",
         prompt_text="{{ params.prompt_text }}",
-        model="gen3a_turbo",
         duration=5,
-    )
-
-    wait = RunwayTaskSensor(
-        task_id="wait",
-        runway_task_id=submit.output,
+        wait_for_completion=True,
         deferrable=True,  # wait in the triggerer, not in a worker slot
-        poll_interval=float(os.environ.get("RUNWAY_POLL_INTERVAL", "5")),
-        timeout=30 * 60,
+        poll_interval=float(os.environ.get("RUNWAY_POLL_INTERVAL", "10")),
+        output_path="{{ params.output_dir }}/",
+        idempotent=True,
     )
-
-    @task
-    def store(runway_task: dict[str, Any], params: dict[str, Any] | None = None) -> str:
-        """Download the video (its URL expires within 24-48 h) and return where it is."""
-        from airflow_provider_runway.hooks.runway import RunwayHook
-
-        url = runway_task["output"][0]
-        print(f"Runway video URL: {url}")
-        target = os.path.join((params or {})["output_dir"], f"{runway_task['id']}.mp4")
-        size = RunwayHook().download_output(url, target)
-        print(f"Stored {size} bytes at {target}")
-        return target
-
-    store(wait.output)
 
 
 if __name__ == "__main__":

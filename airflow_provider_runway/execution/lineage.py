@@ -31,7 +31,7 @@ from airflow_provider_runway.execution.outcomes import (
     XCOM_REQUEST_KEY,
     XCOM_VIDEO_KEY,
 )
-from airflow_provider_runway.media.sidecars import CREATED, FAILED, SKIPPED, stored_at
+from airflow_provider_runway.media.sidecars import CREATED, FAILED, SKIPPED, stored_at, stored_files
 
 SUBMITTED = "submitted"  # created and not waited for here: a sensor downstream stores it
 RUNWAY_FACET = "runway"
@@ -102,7 +102,8 @@ def lineage_parts(
         for location in sources or [record.get("image") or record.get("picture")]:
             parts.add(parts.inputs, location)
         if record.get("outcome") in (CREATED, SKIPPED):
-            parts.add(parts.outputs, stored_at(record))
+            for location in stored_files(record):  # a task with several outputs stored several files
+                parts.add(parts.outputs, location)
         if task_id and record.get("outcome") != SKIPPED and str(task_id) not in parts.runway_task_ids:
             parts.runway_task_ids.append(str(task_id))
         if record.get("outcome") == FAILED:

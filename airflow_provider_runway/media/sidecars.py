@@ -85,6 +85,14 @@ def output_location(output_path: str, key: str | None, runway_task_id: str | Non
     return join(output_path, output_name(key, runway_task_id, suffix)) if is_folder(output_path) else output_path
 
 
+def indexed_location(first: str, index: int, count: int, suffix: str) -> str:
+    """Output ``index`` (>= 1) of ``count``, beside the first: ``<stem>-<index><suffix>``.
+
+    Zero-padded from 10 outputs on, so that a listing sorts them in the order Runway gave them.
+    """
+    return with_suffix(first, f"-{index:0{len(str(count))}d}{suffix}")
+
+
 def expected_sidecar(output_path: str, key: str) -> str:
     """Where the sidecar of this request's output is, whatever the output's suffix turns out to be."""
     return sidecar_location(output_location(output_path, key, None, SIDECAR_SUFFIX))
@@ -109,6 +117,18 @@ def stored_at(sidecar: Mapping[str, Any]) -> str | None:
     return str(found) if found else None
 
 
+def stored_files(sidecar: Mapping[str, Any]) -> list[str]:
+    """Every file a sidecar (or outcome record) names, in order; records from before there were several name one."""
+    listed = [item.get("location") if isinstance(item, Mapping) else item for item in sidecar.get("outputs") or []]
+    first = stored_at(sidecar)
+    return [str(name) for name in listed if name] or ([first] if first else [])
+
+
+def output_entry(location: str, size: int, sha256: str, content_type: str | None) -> dict[str, Any]:
+    """One stored file as the sidecar's ``outputs`` lists it."""
+    return {"location": location, "bytes": size, "sha256": sha256, "content_type": content_type}
+
+
 def is_done(sidecar: Mapping[str, Any] | None, key: str, video_bytes: int | None) -> bool:
     """An output counts as stored when its sidecar carries this key and the file is whole."""
     if not sidecar or sidecar.get("idempotency_key") != key or video_bytes is None:
@@ -128,11 +148,14 @@ def sidecar(
     seconds: float | None,
     finished_at: str,
     lineage: Mapping[str, Any],
+    outputs: Sequence[Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The JSON written beside the output (``video``: its location, whatever its kind).
 
     ``request`` is what the operator remembered. Videos keep their first schema and ``video``
-    key, so readers of earlier sidecars keep working; every kind has ``output``.
+    key, so readers of earlier sidecars keep working; every kind has ``output``. The top-level
+    file fields describe the first output; ``outputs`` lists every stored file (``output_entry``),
+    just the first when not given.
     """
     body = request.get("body") or {}
     sources = list(request.get("sources") or [])
@@ -148,6 +171,7 @@ def sidecar(
         "bytes": size,
         "sha256": sha256,
         "seconds": seconds,
+        "outputs": [dict(item) for item in outputs or [output_entry(video, size, sha256, content_type)]],
         "runway_task_id": task.get("id"),
         "model": body.get("model"),
         "prompt_text": body.get("promptText"),
@@ -181,6 +205,7 @@ def stored_outcome(kind: str, meta: Mapping[str, Any], sidecar_at: str, map_inde
         sidecar_location=sidecar_at,
         video=meta.get("video"),
         output=stored_at(meta),
+        outputs=stored_files(meta),
         output_kind=meta.get("output_kind") or VIDEO,
         seconds=meta.get("seconds") if meta.get("seconds") is not None else meta.get("duration"),
         bytes=meta.get("bytes"),

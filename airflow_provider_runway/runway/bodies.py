@@ -51,6 +51,7 @@ from airflow_provider_runway.runway.flavors import (
     FlavorSpec,
     check_endpoint,
     default_model,
+    default_ratio,
     flavor_spec,
 )
 
@@ -246,12 +247,18 @@ def compose_body(
     """The camelCase body from named fields (``None`` left out) and ``extra_body``, unvalidated.
 
     A body without ``model`` takes the flavor's default for the endpoint when the catalog has
-    one (an endpoint the flavor does not offer fails here, naming the flavor that does).
-    ``extra_body`` adds fields not modelled yet, but never one that has its own parameter.
+    one (an endpoint the flavor does not offer fails here, naming the flavor that does), and,
+    when that model requires a ratio none was given for, its default ratio: a DAG that names
+    neither runs unchanged on every flavor. ``extra_body`` adds fields not modelled yet, but
+    never one that has its own parameter.
     """
     body = {wire: value for wire, value in named.items() if value is not None}
-    if body.get("model") is None and load_catalog().endpoint(endpoint) is not None:
+    spec = load_catalog().endpoint(endpoint)
+    if body.get("model") is None and spec is not None:
         body["model"] = default_model(flavor, endpoint)
+        ratio = spec.models[body["model"]].fields.get("ratio")
+        if ratio is not None and ratio.required and "ratio" not in body and "ratio" not in (extra_body or {}):
+            body["ratio"] = default_ratio(flavor, body["model"], endpoint)
     if extra_body is not None:
         if not isinstance(extra_body, Mapping):
             raise invalid("extra_body", f"must be a dict, got {type(extra_body).__name__}")

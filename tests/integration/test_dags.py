@@ -88,6 +88,23 @@ def test_example_dag_end_to_end(cometapi_stand_in: Any, airflow_db: str, tmp_pat
     assert_no_key_anywhere(proc, airflow_db)
 
 
+@pytest.mark.runway_connection(flavor="runway")
+def test_example_dag_runs_unchanged_on_the_runway_flavor(
+    runway_emulator: Any, runway_connection: Any, run_dag_in_place: Any, tmp_path: Path, monkeypatch: Any
+) -> None:
+    """No model in the DAG: Runway's own API gets its flavor's default model and a ratio it takes."""
+    runway_emulator.configure(generation_seconds=1.0, not_visible_seconds=0)
+    monkeypatch.setenv("RUNWAY_OUTPUT_DIR", str(tmp_path / "videos"))
+    monkeypatch.setenv("RUNWAY_POLL_INTERVAL", "0.5")
+    ran = run_dag_in_place(ROOT / "dags" / "runway_image_to_video.py")
+    assert ran.state == "success", ran.output[-4000:]
+    [create] = [r for r in runway_emulator.requests() if r["method"] == "POST"]
+    assert create["path"] == "/v1/image_to_video"
+    assert create["body"]["model"] == "gen4_turbo" and create["body"]["ratio"]
+    [video] = (tmp_path / "videos").glob("*.mp4")
+    assert video.with_suffix(".json").exists()
+
+
 def _has_ffmpeg() -> bool:
     try:
         import imageio_ffmpeg  # noqa: F401
