@@ -15,7 +15,8 @@ plan (list the pictures, in chunks) >> videos (one batch task per chunk) >> summ
   videos already there and pays nothing.
 * Concurrency: ``concurrency`` is the number of Runway tasks one chunk keeps running; up to
   ``RUNWAY_PARALLEL_CHUNKS`` chunks (2 by default) run at once, so set ``concurrency`` to your
-  account's concurrency divided by that. No pool is needed.
+  account's concurrency divided by that. No pool is needed on Airflow 3.3; on 3.1, which does
+  not count deferred chunks there, ``RUNWAY_POOL`` names a pool made with ``--include-deferred``.
 * Credits: ``plan`` logs what the batch may cost (an upper bound: stored pictures cost nothing).
   With ``budget_credits`` each chunk keeps a running total of its creates' estimates (the API's
   own ``estimatedCost``) against its share of the budget and stops creating before passing it;
@@ -114,6 +115,9 @@ with DAG(
         poll_interval=float(os.environ.get("RUNWAY_POLL_INTERVAL", "5")),
         timeout=60 * 60,
         max_active_tis_per_dagrun=int(os.environ.get("RUNWAY_PARALLEL_CHUNKS", "2")),
+        # Airflow 3.1 does not count deferred chunks against the line above: a pool created with
+        # --include-deferred bounds them there (docs/troubleshooting.md).
+        pool=os.environ.get("RUNWAY_POOL") or "default_pool",
         # A retry never pays twice (each chunk's ledger): it reconnects to what is running or made.
         retries=int(os.environ.get("RUNWAY_BATCH_RETRIES", "2")),
         retry_delay=10,

@@ -60,6 +60,8 @@ from typing import Any
 
 import pytest
 
+from tests.integration.dag_runs import meanwhile
+
 pytestmark = pytest.mark.integration
 
 IMAGE = "https://images.example.com/cat.jpg"
@@ -324,13 +326,20 @@ def test_endless_unknown_status_gives_up_naming_it_and_keeps_the_task(runway_emu
 
 
 def test_long_throttled_is_normal_waiting(runway_emulator: Any, run_flow: Any) -> None:
-    # Long enough that the sensor, which starts a few seconds after the submit on a slow Airflow, sees it.
-    runway_emulator.set_faults(throttle_extra={"seconds": 6})
-    result = run_flow()
+    """Five minutes THROTTLED, ended by the emulator's clock once a poll has seen it (however late the
+    sensor starts on a loaded machine)."""
+    runway_emulator.set_faults(throttle_extra={"seconds": 300})
+
+    def a_poll_saw_the_task() -> bool:
+        polls = [r for r in runway_emulator.requests() if r["method"] == "GET" and "/tasks/" in r["path"]]
+        return any(r["status"] == 200 for r in polls)
+
+    with meanwhile(a_poll_saw_the_task, lambda: runway_emulator.advance(300), "a poll saw the task THROTTLED"):
+        result = run_flow()
     assert_succeeded(result)
     [task_id] = result.task_ids
     task = result.stats["tasks"][task_id]
-    assert task["started_at"] - task["created_at"] >= 6
+    assert task["started_at"] - task["created_at"] >= 300
     assert f"Runway task {task_id}: THROTTLED" in result.output, result.debug()
 
 

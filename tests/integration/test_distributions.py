@@ -58,3 +58,35 @@ def test_the_emulator_imports_without_the_provider_or_airflow() -> None:
     code = "import sys, runway_emulator; print(sorted(m for m in sys.modules if m.startswith('airflow')))"
     found = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout.strip()
     assert found == "[]"
+
+
+def test_the_provider_wheel_ships_the_example_dags_and_copies_them(
+    wheels: dict[str, zipfile.ZipFile], tmp_path: Path
+) -> None:
+    """``runway-example-dags DIR`` from the installed wheel puts every example DAG and its pictures in DIR."""
+    wheel = wheels["provider"]
+    shipped = sorted(n for n in wheel.namelist() if n.startswith("airflow_provider_runway/example_dags/"))
+    in_repo = sorted(
+        f"airflow_provider_runway/example_dags/{p.relative_to(ROOT / 'dags').as_posix()}"
+        for p in (ROOT / "dags").rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    )
+    assert shipped == in_repo and "airflow_provider_runway/example_dags/assets/demo_cat.png" in shipped
+    [entry_points] = [n for n in wheel.namelist() if n.endswith("entry_points.txt")]
+    assert "runway-example-dags = airflow_provider_runway.examples:main" in wheel.read(entry_points).decode()
+
+    installed, dags = tmp_path / "site", tmp_path / "dags"
+    copy_examples = "from airflow_provider_runway.examples import main; raise SystemExit(main())"
+    wheel.extractall(installed)
+    run = subprocess.run(
+        [sys.executable, "-c", copy_examples, str(dags)],
+        env={"PYTHONPATH": str(installed), "PATH": "/usr/bin:/bin"},
+        cwd=tmp_path,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    assert run.stdout.strip().endswith(f"{len(in_repo)} file(s) copied into {dags}")
+    for name in in_repo:
+        relative = name.removeprefix("airflow_provider_runway/example_dags/")
+        assert (dags / relative).read_bytes() == (ROOT / "dags" / relative).read_bytes()

@@ -31,8 +31,9 @@ MAY_IMPORT: dict[str, set[str]] = {
     "observability": set(),
     "_compat": set(),
     "__init__": {"hooks"},
+    "examples": set(),
 }
-TOP_LEVEL = {"__init__.py", "_compat.py", "links.py", "py.typed"}
+TOP_LEVEL = {"__init__.py", "_compat.py", "links.py", "examples.py", "py.typed"}
 
 
 def _modules() -> list[Path]:
@@ -54,11 +55,11 @@ def _imports(path: Path) -> list[tuple[str, list[str]]]:
     return found
 
 
-def test_the_top_of_the_package_holds_only_init_compat_links_and_rooms() -> None:
+def test_the_top_of_the_package_holds_only_init_compat_links_examples_and_rooms() -> None:
     files = {p.name for p in PACKAGE.iterdir() if p.is_file()}
     rooms = {p.name for p in PACKAGE.iterdir() if p.is_dir() and p.name != "__pycache__"}
     assert files <= TOP_LEVEL
-    assert rooms == {room for room in MAY_IMPORT if room not in ("links", "_compat", "__init__")}
+    assert rooms == {room for room in MAY_IMPORT if room not in ("links", "_compat", "__init__", "examples")}
 
 
 @pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(PACKAGE)))
