@@ -12,16 +12,9 @@ from pathlib import Path
 import pytest
 
 from tests.paths import ROOT
+from tests.wheels import build
 
 pytestmark = pytest.mark.slow
-UV = ROOT / ".tools" / "bin" / "uv"
-
-
-def build(project: Path, out: Path) -> zipfile.ZipFile:
-    uv = str(UV) if UV.exists() else "uv"
-    subprocess.run([uv, "build", "--wheel", "--out-dir", str(out), str(project)], check=True, capture_output=True)
-    [wheel] = out.glob("*.whl")
-    return zipfile.ZipFile(wheel)
 
 
 @pytest.fixture(scope="module")
