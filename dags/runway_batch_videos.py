@@ -114,6 +114,9 @@ with DAG(
         deferrable=os.environ.get("RUNWAY_BATCH_DEFERRABLE", "true").lower() != "false",
         poll_interval=float(os.environ.get("RUNWAY_POLL_INTERVAL", "5")),
         timeout=60 * 60,
+        # Seconds a trigger holds its event after a deferral (an Airflow scheduler race; 0 is fine
+        # without a scheduler, as in `airflow dags test`): docs/troubleshooting.md.
+        resume_settle=float(os.environ.get("RUNWAY_RESUME_SETTLE_SECONDS", "15")),
         max_active_tis_per_dagrun=int(os.environ.get("RUNWAY_PARALLEL_CHUNKS", "2")),
         # Airflow 3.1 does not count deferred chunks against the line above: a pool created with
         # --include-deferred bounds them there (docs/troubleshooting.md).

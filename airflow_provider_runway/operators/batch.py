@@ -58,6 +58,8 @@ class RunwayBatchOperator(RunwayVideoLinkMixin, RunwayLineageMixin, BaseOperator
     :param deferrable: wait in the triggerer (default ``[operators] default_deferrable``); else
         poll from the worker, submitting the next picture as soon as one ends.
     :param timeout: seconds to wait for each picture's Runway task before giving up on it.
+    :param resume_settle: seconds after a deferral before the trigger may fire (see
+        ``RunwayBatchTrigger``'s ``hold_until``); 0 where no scheduler races it (``dag.test()``).
 
     XCom ``runway_outputs``: every picture's outcome (created, skipped, failed, not_started) with
     its stored output, sidecar, Runway task id, credits and failure code; ``return_value``: counts.
@@ -98,6 +100,7 @@ class RunwayBatchOperator(RunwayVideoLinkMixin, RunwayLineageMixin, BaseOperator
         not_visible_grace: float = DEFAULT_NOT_VISIBLE_GRACE,
         resubmit_on_failure: bool = True,
         cancel_on_kill: bool = True,
+        resume_settle: float = RESUME_SETTLE_SECONDS,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -120,6 +123,7 @@ class RunwayBatchOperator(RunwayVideoLinkMixin, RunwayLineageMixin, BaseOperator
         self.not_visible_grace = float(not_visible_grace)
         self.resubmit_on_failure = resubmit_on_failure
         self.cancel_on_kill = cancel_on_kill
+        self.resume_settle = float(resume_settle)
         self.endpoint = IMAGE_TO_VIDEO
         self._running: BatchRun | None = None
 
@@ -180,7 +184,7 @@ class RunwayBatchOperator(RunwayVideoLinkMixin, RunwayLineageMixin, BaseOperator
             resume_when=resume_when(len(flying), len(run.ledger.with_status(PENDING)), int(self.max_in_flight)),
             not_visible_until=max((e.submitted_at or 0) for e in flying) + self.not_visible_grace,
             cancel_on_kill=self.cancel_on_kill,
-            hold_until=time.time() + RESUME_SETTLE_SECONDS,
+            hold_until=time.time() + self.resume_settle,
         )
 
     def _finish(self, context: Context, run: BatchRun) -> dict[str, int]:

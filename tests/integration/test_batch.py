@@ -19,6 +19,7 @@ BATCH_DAG = ROOT / "dags" / "runway_batch_videos.py"
 @pytest.fixture(autouse=True)
 def fast_polls(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RUNWAY_POLL_INTERVAL", "0.3")  # read by the example DAGs at parse
+    monkeypatch.setenv("RUNWAY_RESUME_SETTLE_SECONDS", "0")  # dag.test() has no scheduler to race
 
 
 def pictures(folder: Path, count: int) -> Path:

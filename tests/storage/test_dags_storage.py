@@ -50,6 +50,7 @@ def dag_env(s3_server: S3Server, runway_connection: Any, monkeypatch: pytest.Mon
     for name, value in s3_server.env.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("RUNWAY_POLL_INTERVAL", "0.3")  # read by the example DAGs at parse
+    monkeypatch.setenv("RUNWAY_RESUME_SETTLE_SECONDS", "0")  # dag.test() has no scheduler to race
 
 
 def ran(result: Any) -> str:
