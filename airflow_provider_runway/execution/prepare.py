@@ -28,6 +28,7 @@ from airflow_provider_runway.media.sidecars import (
     VIDEO,
     check_output_path,
     expected_sidecar,
+    further_outputs,
     idempotency_key,
     is_done,
     stored_at,
@@ -130,7 +131,11 @@ def _stored_sidecar(op: Any, sidecar_at: str, output: str, key: str) -> dict[str
             return None
         stored = stored_at(meta)
         here = stored is not None and (stored == output or (is_folder(output) and parent(stored) == output))
-        if here and is_done(meta, key, stored_size(str(stored), op.output_conn_id)):
+        if (
+            here
+            and is_done(meta, key, stored_size(str(stored), op.output_conn_id))
+            and all(stored_size(where, op.output_conn_id) == size for where, size in further_outputs(meta))
+        ):
             return meta
     except Exception as err:  # unreadable output: the write probe that follows says why
         op.log.warning("Could not check %s for an earlier output: %s: %s", sidecar_at, type(err).__name__, err)

@@ -136,6 +136,12 @@ def is_done(sidecar: Mapping[str, Any] | None, key: str, video_bytes: int | None
     return sidecar.get("bytes") == video_bytes
 
 
+def further_outputs(sidecar: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """``(location, bytes)`` of every output after the first that the sidecar lists: each must be whole too."""
+    entries = sidecar.get("outputs") or []
+    return [(str(e.get("location")), e.get("bytes")) for e in entries[1:] if isinstance(e, Mapping)]
+
+
 def sidecar(
     *,
     request: Mapping[str, Any],

@@ -128,6 +128,24 @@ def test_ten_outputs_are_zero_padded_beside_a_named_file(
     assert [p.read_bytes() for p in files] == served(xcom_values(ran, "runway_task_id")["ten"])
 
 
+def test_a_missing_further_output_is_not_taken_for_stored(
+    runway_emulator: Any, runway_connection: Any, run_dag_source: Any, tmp_path: Path
+) -> None:
+    """idempotent=True skips only when every listed file is whole: one gone, the task is made again."""
+    task = create("takes", "text_to_image", images(3), output_path=f"{tmp_path}/", idempotent=True)
+    source = dag_source("runway_takes", task)
+    first = run_dag_source("runway_takes", source)
+    assert first.state == "success", unsuccessful(first)
+    files = check_files(sidecar_of(xcom_values(first, XCOM_OUTPUT_KEY)["takes"]), "image", ".png")
+    files[2].unlink()
+    again = run_dag_source("runway_takes", source)
+    assert again.state == "success", unsuccessful(again)
+    assert xcom_values(again, XCOM_OUTPUT_KEY)["takes"]["outcome"] == "created"
+    assert runway_emulator.stats()["creates"]["count"] == 2
+    assert "was made from other inputs or is incomplete; making it again" in task_logs(again)["takes"]
+    assert all(path.exists() for path in files)
+
+
 def test_an_output_that_fails_fails_the_whole_store_and_writes_no_sidecar(
     runway_emulator: Any, runway_connection: Any, run_dag_source: Any, tmp_path: Path
 ) -> None:
