@@ -253,12 +253,6 @@ def compose_body(
     never one that has its own parameter.
     """
     body = {wire: value for wire, value in named.items() if value is not None}
-    spec = load_catalog().endpoint(endpoint)
-    if body.get("model") is None and spec is not None:
-        body["model"] = default_model(flavor, endpoint)
-        ratio = spec.models[body["model"]].fields.get("ratio")
-        if ratio is not None and ratio.required and "ratio" not in body and "ratio" not in (extra_body or {}):
-            body["ratio"] = default_ratio(flavor, body["model"], endpoint)
     if extra_body is not None:
         if not isinstance(extra_body, Mapping):
             raise invalid("extra_body", f"must be a dict, got {type(extra_body).__name__}")
@@ -266,6 +260,12 @@ def compose_body(
         if clash:
             raise invalid("extra_body", f"sets {', '.join(clash)}, which have their own parameters")
         body.update(extra_body)
+    spec = load_catalog().endpoint(endpoint)
+    if body.get("model") is None and spec is not None:
+        body["model"] = default_model(flavor, endpoint)
+        ratio = spec.models[body["model"]].fields.get("ratio")
+        if ratio is not None and ratio.required and "ratio" not in body:
+            body["ratio"] = default_ratio(flavor, body["model"], endpoint)
     return body
 
 
